@@ -1,0 +1,1 @@
+"""Data: decoding, features, data sets and tf.data pipelines."""

@@ -1,0 +1,1 @@
+"""The synthetic ensemble: a Sub-URMP-shaped data set rendered from a seed."""

@@ -1,0 +1,5 @@
+"""Packaging lives in setup.cfg; this file exists for tools that call setup.py."""
+
+import setuptools
+
+setuptools.setup()

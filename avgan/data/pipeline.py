@@ -1,0 +1,212 @@
+"""tf.data pipelines over a PairIndex: matched pairs with wrong pairs, and classifier sets.
+
+Elements carry raw inputs: 0.5 s waveforms ([22050] float32 in [-1, 1]) and 64x64
+uint8 pictures. The sound representation is computed by a layer at the front of
+each sound model, so it runs on the accelerator inside the train step (DESIGN.md
+§3.6); `representation=` computes it here instead, on the CPU, for a cache.
+
+Wrong pairs (the matching-aware GAN's third input) follow the paper:
+- 'instrument' (Eq. 5): the wrong image shows another instrument.
+- 'pose' (Eq. 6): the wrong image is another image of the same instrument.
+
+Everything is deterministic given `seed`: the shuffle order and each wrong pair
+(drawn with stateless random ops keyed by the element's position in the stream).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from avgan.data import features
+from avgan.data.audio import CHUNK_SECONDS, IMAGE_SIZE, SAMPLE_RATE, resize_image
+from avgan.data.layout import Pair, PairIndex
+
+CHUNK_SAMPLES = int(CHUNK_SECONDS * SAMPLE_RATE)
+WRONG_PAIR_MODES = ("instrument", "pose")
+
+
+def load_sound(path: tf.Tensor) -> tf.Tensor:
+    """A 16-bit PCM WAV at 44.1 kHz -> [22050] float32 mono, cropped or zero-padded."""
+    waveform, _ = tf.audio.decode_wav(tf.io.read_file(path))  # [samples, channels]
+    mono = tf.reduce_mean(waveform, axis=-1)[:CHUNK_SAMPLES]
+    mono = tf.pad(mono, [[0, CHUNK_SAMPLES - tf.shape(mono)[0]]])
+    return tf.ensure_shape(mono, [CHUNK_SAMPLES])
+
+
+def load_picture(path: tf.Tensor, size: int = IMAGE_SIZE) -> tf.Tensor:
+    """A JPEG/PNG -> [size, size, 3] uint8 RGB."""
+    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    return tf.ensure_shape(resize_image(image, size), [size, size, 3])
+
+
+def _select(index: PairIndex, split: str, instruments: list[str] | None) -> list[Pair]:
+    pairs = index.split(split)
+    if instruments:
+        unknown = sorted(set(instruments) - set(index.instruments))
+        if unknown:
+            raise ValueError(
+                f"unknown instrument(s) {', '.join(unknown)}; "
+                f"{index.root} has: {', '.join(index.instruments)}"
+            )
+        pairs = [p for p in pairs if p.instrument in instruments]
+    # Group by label so each class is one contiguous run (the wrong-pair sampling
+    # below relies on it); the order within a class stays the index's.
+    return sorted(pairs, key=lambda p: index.label(p.instrument))
+
+
+def _positions(index: PairIndex, split: str, instruments, shuffle: bool, seed: int,
+               repeat: bool) -> tuple[tf.data.Dataset, list[Pair]]:  # fmt: skip
+    """(stream of (step, position) int64, the selected pairs in position order)."""
+    pairs = _select(index, split, instruments)
+    dataset = tf.data.Dataset.range(len(pairs))
+    if shuffle:
+        dataset = dataset.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        dataset = dataset.repeat()
+    return dataset.enumerate(), pairs
+
+
+def _finish(dataset: tf.data.Dataset, batch_size: int, drop_remainder: bool,
+            after_batch=None) -> tf.data.Dataset:  # fmt: skip
+    """Batch, optionally map `after_batch` over batches, prefetch."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    if after_batch is not None:
+        dataset = dataset.map(after_batch, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def paired_dataset(
+    index: PairIndex,
+    split: str,
+    batch_size: int,
+    *,
+    wrong_pairs: str = "instrument",
+    instruments: list[str] | None = None,
+    seed: int = 0,
+    shuffle: bool = True,
+    repeat: bool = False,
+    drop_remainder: bool = True,
+) -> tf.data.Dataset:
+    """Batches of matched sound-image pairs with one wrong image each.
+
+    Args:
+        index: from `avgan.data.layout.read_layout`.
+        split: e.g. 'train'.
+        wrong_pairs: 'instrument' (paper Eq. 5) or 'pose' (Eq. 6); see module doc.
+        instruments: keep only these (pose-oriented models train per instrument).
+        seed: shuffle order and wrong-pair draws.
+        repeat: repeat forever (reshuffled each pass).
+
+    Returns:
+        A dataset of dicts:
+            sound: [batch, 22050] float32, the right pair's waveform.
+            image: [batch, 64, 64, 3] uint8, the right pair's picture.
+            wrong_image: [batch, 64, 64, 3] uint8.
+            label, wrong_label: [batch] int32 instrument labels (index.label).
+            position, wrong_position: [batch] int64 rows of the selected pairs, for tests
+                and for looking samples up.
+
+    Raises:
+        ValueError: an unknown mode or instrument, or too few pairs to draw wrong ones.
+    """
+    if wrong_pairs not in WRONG_PAIR_MODES:
+        raise ValueError(f"wrong_pairs must be one of {WRONG_PAIR_MODES}, got {wrong_pairs!r}")
+    positions, pairs = _positions(index, split, instruments, shuffle, seed, repeat)
+    labels = np.array([index.label(p.instrument) for p in pairs], np.int64)
+    n_labels = len(index.instruments)
+    counts = np.bincount(labels, minlength=n_labels)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    present = counts[counts > 0]
+    if wrong_pairs == "instrument" and len(present) < 2:
+        raise ValueError(f"split {split!r} has one instrument: no wrong pairs of Eq. 5")
+    if wrong_pairs == "pose" and present.min() < 2:
+        raise ValueError(f"split {split!r} has an instrument with one picture: no Eq. 6 pairs")
+
+    images = tf.constant([p.image for p in pairs])
+    sounds = tf.constant([p.sound for p in pairs])
+    labels_t, counts_t, starts_t = (tf.constant(a, tf.int64) for a in (labels, counts, starts))
+    total = tf.constant(len(pairs), tf.int64)
+    seed_t = tf.constant(seed, tf.int64)
+
+    def wrong_position(step, position):
+        label = labels_t[position]
+        count, start = counts_t[label], starts_t[label]
+        key = tf.stack([seed_t, step])
+        if wrong_pairs == "instrument":
+            # Uniform over the pairs outside this class's run [start, start + count).
+            r = tf.random.stateless_uniform([], key, 0, total - count, dtype=tf.int64)
+            return tf.where(r >= start, r + count, r)
+        # Uniform over this class's run, skipping the right pair itself.
+        r = start + tf.random.stateless_uniform([], key, 0, count - 1, dtype=tf.int64)
+        return tf.where(r >= position, r + 1, r)
+
+    def load(step, position):
+        wrong = wrong_position(step, position)
+        return {
+            "sound": load_sound(sounds[position]),
+            "image": load_picture(images[position]),
+            "wrong_image": load_picture(images[wrong]),
+            "label": tf.cast(labels_t[position], tf.int32),
+            "wrong_label": tf.cast(labels_t[wrong], tf.int32),
+            "position": position,
+            "wrong_position": wrong,
+        }
+
+    dataset = positions.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return _finish(dataset, batch_size, drop_remainder)
+
+
+def sound_dataset(
+    index: PairIndex,
+    split: str,
+    batch_size: int,
+    *,
+    representation: str | None = None,
+    instruments: list[str] | None = None,
+    seed: int = 0,
+    shuffle: bool = True,
+    repeat: bool = False,
+    drop_remainder: bool = False,
+) -> tf.data.Dataset:
+    """(sound, label) batches for the sound classifiers.
+
+    Returns:
+        (sound, label): sound is [batch, 22050] float32 waveforms, or the
+        `representation` ('stft', 'cqt', 'mfcc', 'ms', 'lms') as [batch, bins, frames]
+        computed here; label is [batch] int32.
+    """
+    positions, pairs = _positions(index, split, instruments, shuffle, seed, repeat)
+    sounds = tf.constant([p.sound for p in pairs])
+    labels = tf.constant([index.label(p.instrument) for p in pairs], tf.int32)
+    dataset = positions.map(
+        lambda _, i: (load_sound(sounds[i]), labels[i]), num_parallel_calls=tf.data.AUTOTUNE
+    )
+    after_batch = None
+    if representation is not None:
+        fn = features.representation_fn(representation)
+        after_batch = lambda x, y: (fn(x), y)  # noqa: E731
+    return _finish(dataset, batch_size, drop_remainder, after_batch)
+
+
+def image_dataset(
+    index: PairIndex,
+    split: str,
+    batch_size: int,
+    *,
+    instruments: list[str] | None = None,
+    seed: int = 0,
+    shuffle: bool = True,
+    repeat: bool = False,
+    drop_remainder: bool = False,
+) -> tf.data.Dataset:
+    """(image, label) batches for the image classifier: [batch, 64, 64, 3] uint8, [batch] int32."""
+    positions, pairs = _positions(index, split, instruments, shuffle, seed, repeat)
+    images = tf.constant([p.image for p in pairs])
+    labels = tf.constant([index.label(p.instrument) for p in pairs], tf.int32)
+    dataset = positions.map(
+        lambda _, i: (load_picture(images[i]), labels[i]), num_parallel_calls=tf.data.AUTOTUNE
+    )
+    return _finish(dataset, batch_size, drop_remainder)

@@ -1,0 +1,291 @@
+"""Build the synthetic ensemble: render, cut, drop silence, draw, write the Sub-URMP layout.
+
+Output, for `--out ROOT`:
+
+    ROOT/img/{train,validation}/<instrument>/<instrument><NN>_<k>.jpg    64x64 RGB
+    ROOT/chunk/{train,validation}/<instrument>/<instrument><NN>_<k>.wav  0.5 s, 44.1 kHz
+    ROOT/metadata/{train,validation}.csv   one row per pair (METADATA_COLUMNS)
+    ROOT/dataset.json                      the build's settings and counts
+
+NN is the recording (01, 02, ...), k the chunk's position in the recording, so the
+chunks dropped as silent leave gaps in k, as in Sub-URMP. Recordings are split
+80/20 into train and validation, never one recording in both.
+
+Each recording is one job: its files and a part file in ROOT/.parts/ are written
+atomically, the part last, so a killed build resumes at the first unfinished
+recording. Jobs run in `workers` spawned processes (no TensorFlow in them).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import multiprocessing
+import os
+import tempfile
+import wave
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from avgan.data.files import atomic_path, write_bytes, write_text
+from avgan.data.synthetic import draw, render
+from avgan.data.synthetic.instruments import INSTRUMENT_NAMES, instrument, pose_for
+from avgan.data.synthetic.score import melody, sounding_at
+
+SAMPLE_RATE = 44100
+CHUNK_SAMPLES = SAMPLE_RATE // 2
+SPLITS = ("train", "validation")
+METADATA_COLUMNS = (
+    "stem", "split", "instrument", "recording", "chunk", "onset", "pitch",
+    "playing", "hand", "string", "bow", "fingering", "dbfs",
+)  # fmt: skip
+FORMAT_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildConfig:
+    """What to build. Two builds with equal configs are byte-identical.
+
+    Attributes:
+        recordings: recordings (players) per instrument.
+        seconds: length of each recording's melody.
+        validation_recordings: how many of each instrument's recordings are held out
+            (the last ones); default: 20% of them, at least one.
+        min_dbfs: chunks quieter than this are dropped as silence.
+    """
+
+    preset: str = "small"
+    seed: int = 0
+    instruments: tuple[str, ...] = INSTRUMENT_NAMES
+    recordings: int = 3
+    seconds: float = 12.0
+    validation_recordings: int | None = None
+    min_dbfs: float = -40.0
+    image_size: int = 64
+    soundfont: str | None = None
+
+    def held_out(self) -> int:
+        if self.validation_recordings is not None:
+            return self.validation_recordings
+        return max(1, round(0.2 * self.recordings))
+
+
+# `full` gives about the paper's 17,555 Sub-URMP pairs (13 x 5 x 320 chunks, less silence).
+PRESETS: dict[str, dict] = {
+    "tiny": dict(instruments=("cello", "flute", "trumpet"), recordings=2, seconds=4.0),
+    "small": dict(recordings=3, seconds=12.0),
+    "full": dict(recordings=5, seconds=160.0),
+}
+
+
+def preset_config(preset: str, **overrides) -> BuildConfig:
+    """The BuildConfig of a named preset, with `overrides` applied."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
+    fields = {**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}}
+    for name in fields.get("instruments", ()):
+        instrument(name)  # validates the name
+    return BuildConfig(preset=preset, **fields)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Job:
+    root: str
+    config: BuildConfig
+    instrument: str
+    recording: int  # 1-based
+
+    @property
+    def name(self) -> str:
+        return f"{self.instrument}{self.recording:02d}"
+
+    @property
+    def split(self) -> str:
+        held_out = self.config.held_out()
+        return "validation" if self.recording > self.config.recordings - held_out else "train"
+
+    @property
+    def part_path(self) -> str:
+        return os.path.join(self.root, ".parts", f"{self.name}.csv")
+
+
+def _read_mono_wav(path: str) -> np.ndarray:
+    """FluidSynth's 16-bit output -> [samples] float32 in [-1, 1], channels averaged."""
+    with wave.open(path, "rb") as w:
+        channels, width = w.getnchannels(), w.getsampwidth()
+        frames = w.readframes(w.getnframes())
+    if width != 2:
+        raise ValueError(f"{path}: expected 16-bit samples from fluidsynth, got {8 * width}-bit")
+    samples = np.frombuffer(frames, "<i2").reshape(-1, channels).astype(np.float32) / 32768.0
+    return samples.mean(axis=1)
+
+
+def chunk_dbfs(chunks: np.ndarray) -> np.ndarray:
+    """[..., samples] -> [...] dBFS, 20 log10(rms); as avgan.data.audio.dbfs, in NumPy."""
+    with np.errstate(divide="ignore"):
+        return 20.0 * np.log10(np.sqrt(np.mean(np.square(chunks, dtype=np.float64), axis=-1)))
+
+
+def _wav_bytes(samples: np.ndarray) -> bytes:
+    pcm = np.clip(np.round(samples * 32767.0), -32768, 32767).astype("<i2")
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SAMPLE_RATE)
+        w.writeframes(pcm.tobytes())
+    return buffer.getvalue()
+
+
+def _jpeg_bytes(pixels: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=95)
+    return buffer.getvalue()
+
+
+def _build_recording(job: _Job) -> tuple[str, int, int]:
+    """Renders, cuts, draws and writes one recording. Returns (name, kept, dropped)."""
+    cfg = job.config
+    inst = instrument(job.instrument)
+    index = INSTRUMENT_NAMES.index(job.instrument)
+    # Independent streams per recording: adding instruments or recordings to a config
+    # leaves the others unchanged.
+    score_rng, player_rng, camera_rng = (
+        np.random.default_rng([cfg.seed, index, job.recording, stream]) for stream in range(3)
+    )
+    notes = melody(inst, cfg.seconds, score_rng)
+    player = draw.random_player(player_rng, job.instrument)
+    room = draw.random_room(player_rng)
+
+    with tempfile.TemporaryDirectory(dir=job.root) as tmp:
+        wav = render.render_notes(
+            notes, inst.program, os.path.join(tmp, "take.wav"),
+            sample_rate=SAMPLE_RATE, soundfont=cfg.soundfont,
+        )  # fmt: skip
+        waveform = _read_mono_wav(wav)
+    n_chunks = int(cfg.seconds * SAMPLE_RATE) // CHUNK_SAMPLES
+    waveform = np.pad(waveform, (0, max(0, n_chunks * CHUNK_SAMPLES - len(waveform))))
+    chunks = waveform[: n_chunks * CHUNK_SAMPLES].reshape(n_chunks, CHUNK_SAMPLES)
+    loudness = chunk_dbfs(chunks)
+
+    rows = []
+    for k, (chunk, db) in enumerate(zip(chunks, loudness, strict=True)):
+        jitter = tuple(camera_rng.uniform(-1.5, 1.5, size=2))  # drawn for every chunk
+        if not db >= cfg.min_dbfs:
+            continue
+        onset = k * CHUNK_SAMPLES / SAMPLE_RATE
+        now = sounding_at(notes, onset)
+        pitch = now.note.pitch if now.note else None
+        pose = pose_for(inst, pitch, now.fraction, now.index)
+        pixels = draw.draw_frame(job.instrument, player, room, pose, jitter, cfg.image_size)
+        stem = f"{job.name}_{k}"
+        for kind, data in (("img", _jpeg_bytes(pixels)), ("chunk", _wav_bytes(chunk))):
+            ext = "jpg" if kind == "img" else "wav"
+            write_bytes(
+                os.path.join(job.root, kind, job.split, job.instrument, f"{stem}.{ext}"), data
+            )
+        rows.append({
+            "stem": stem, "split": job.split, "instrument": job.instrument,
+            "recording": job.name, "chunk": k, "onset": f"{onset:.3f}",
+            "pitch": -1 if pitch is None else pitch, **pose.as_dict(), "dbfs": f"{db:.2f}",
+        })  # fmt: skip
+    _write_csv(job.part_path, rows)  # last: marks the recording done
+    return job.name, len(rows), n_chunks - len(rows)
+
+
+def _write_csv(path: str, rows: list[dict]) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, METADATA_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _read_csv(path: str) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def build(root: str | os.PathLike, config: BuildConfig, workers: int = 2,
+          progress: bool = True) -> dict:  # fmt: skip
+    """Builds (or finishes building) the synthetic ensemble in `root`.
+
+    Args:
+        root: output folder; created if missing.
+        config: what to build.
+        workers: processes rendering and drawing recordings in parallel.
+        progress: show a progress bar over recordings.
+
+    Returns:
+        The summary written to ROOT/dataset.json: settings, and pair counts per split
+        and instrument.
+
+    Raises:
+        ValueError: `root` holds a build with different settings.
+        FileNotFoundError: fluidsynth or the soundfont is missing.
+    """
+    root = os.path.abspath(os.fspath(root))
+    settings = {"format_version": FORMAT_VERSION, **dataclasses.asdict(config)}
+    settings["instruments"] = list(config.instruments)
+    summary_path = os.path.join(root, "dataset.json")
+    settings_path = os.path.join(root, ".parts", "settings.json")
+    for path in (summary_path, settings_path):
+        if os.path.exists(path):
+            with open(path) as f:
+                found = json.load(f)
+            found = found.get("settings", found)
+            if found != settings:
+                raise ValueError(
+                    f"{root} holds a synthetic ensemble built with other settings "
+                    f"({_settings_diff(found, settings)}); choose another --out or delete it"
+                )
+    if os.path.exists(summary_path):
+        with open(summary_path) as f:
+            return json.load(f)
+
+    render.find_soundfont(config.soundfont)  # fail before any work if it is missing
+    os.makedirs(os.path.join(root, ".parts"), exist_ok=True)
+    write_text(settings_path, json.dumps(settings, indent=2))
+    jobs = [
+        _Job(root, config, name, r)
+        for name in config.instruments
+        for r in range(1, config.recordings + 1)
+    ]
+    todo = [job for job in jobs if not os.path.exists(job.part_path)]
+    bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), unit="recording",
+               desc="synthetic ensemble", disable=not progress)  # fmt: skip
+    if workers > 1 and len(todo) > 1:
+        # spawn, not fork: the caller may have started TensorFlow's threads.
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            for _ in pool.imap_unordered(_build_recording, todo):
+                bar.update()
+    else:
+        for job in todo:
+            _build_recording(job)
+            bar.update()
+    bar.close()
+
+    rows = [row for job in jobs for row in _read_csv(job.part_path)]
+    counts: dict[str, dict[str, int]] = {split: {} for split in SPLITS}
+    for split in SPLITS:
+        split_rows = [row for row in rows if row["split"] == split]
+        _write_csv(os.path.join(root, "metadata", f"{split}.csv"), split_rows)
+        for row in split_rows:
+            counts[split][row["instrument"]] = counts[split].get(row["instrument"], 0) + 1
+    chunks_total = len(jobs) * (int(config.seconds * SAMPLE_RATE) // CHUNK_SAMPLES)
+    summary = {
+        "settings": settings,
+        "pairs": {split: sum(c.values()) for split, c in counts.items()},
+        "pairs_per_instrument": counts,
+        "silent_chunks_dropped": chunks_total - len(rows),
+    }
+    write_text(summary_path, json.dumps(summary, indent=2))
+    return summary
+
+
+def _settings_diff(found: dict, wanted: dict) -> str:
+    keys = sorted(k for k in set(found) | set(wanted) if found.get(k) != wanted.get(k))
+    return ", ".join(f"{k}: {found.get(k)!r} there, {wanted.get(k)!r} asked" for k in keys)

@@ -1,0 +1,99 @@
+"""avgan.data.pipeline: matched pairs, wrong pairs (paper Eq. 5 and 6), determinism."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from avgan.data import layout, pipeline
+from tests.data.layout_fixture import decode_colour, write_layout
+
+INSTRUMENTS = ("cello", "flute", "trumpet")
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    root = tmp_path_factory.mktemp("layout")
+    write_layout(root, instruments=INSTRUMENTS, recordings=3, chunks=4)
+    return layout.read_layout(root, progress=False)
+
+
+def _batches(dataset, n):
+    return [tf.nest.map_structure(lambda t: t.numpy(), b) for b in dataset.take(n)]
+
+
+def test_right_pairs_are_matched_sound_and_picture(index):
+    batch = _batches(pipeline.paired_dataset(index, "train", 8, seed=1), 1)[0]
+    assert batch["sound"].shape == (8, 22050) and batch["sound"].dtype == np.float32
+    assert batch["image"].shape == (8, 64, 64, 3) and batch["image"].dtype == np.uint8
+    for sound, image, label in zip(batch["sound"], batch["image"], batch["label"], strict=True):
+        inst, _, chunk = decode_colour(image)
+        assert inst == label  # the fixture's colour code uses the sorted instrument order
+        # The chunk's sine has amplitude 0.1 * (chunk + 1) and frequency 200 * (inst + 1).
+        assert abs(np.abs(sound).max() - 0.1 * (chunk + 1)) < 1e-3
+        peak_hz = np.argmax(np.abs(np.fft.rfft(sound))) * 2  # 0.5 s: 2 Hz per bin
+        assert peak_hz == 200 * (inst + 1)
+
+
+def test_instrument_wrong_pairs_never_share_the_instrument(index):
+    dataset = pipeline.paired_dataset(index, "train", 16, wrong_pairs="instrument", seed=3,
+                                      repeat=True)  # fmt: skip
+    seen = set()
+    for batch in _batches(dataset, 40):
+        assert np.all(batch["wrong_label"] != batch["label"])
+        for image, label in zip(batch["wrong_image"], batch["wrong_label"], strict=True):
+            assert decode_colour(image)[0] == label  # the picture is what the label says
+        seen.update(batch["wrong_label"].tolist())
+    assert seen == {0, 1, 2}
+
+
+def test_pose_wrong_pairs_share_the_instrument_but_not_the_picture(index):
+    dataset = pipeline.paired_dataset(index, "train", 16, wrong_pairs="pose", seed=3, repeat=True)
+    wrong_per_right: dict[int, set[int]] = {}
+    for batch in _batches(dataset, 40):
+        assert np.all(batch["wrong_label"] == batch["label"])
+        assert np.all(batch["wrong_position"] != batch["position"])
+        for right, wrong in zip(batch["image"], batch["wrong_image"], strict=True):
+            assert decode_colour(right)[0] == decode_colour(wrong)[0]
+            assert decode_colour(right) != decode_colour(wrong)
+        for p, w in zip(batch["position"], batch["wrong_position"], strict=True):
+            wrong_per_right.setdefault(int(p), set()).add(int(w))
+    # Draws are spread over the class, not a fixed partner.
+    assert max(len(w) for w in wrong_per_right.values()) >= 3
+
+
+def test_same_seed_same_batches_other_seed_other_batches(index):
+    def positions(seed):
+        batches = _batches(pipeline.paired_dataset(index, "train", 8, seed=seed, repeat=True), 6)
+        return [(b["position"].tolist(), b["wrong_position"].tolist()) for b in batches]
+
+    assert positions(7) == positions(7)
+    assert positions(7) != positions(8)
+
+
+def test_epochs_cover_every_pair_once(index):
+    dataset = pipeline.paired_dataset(index, "train", 5, seed=0, drop_remainder=False)
+    positions = np.concatenate([b["position"] for b in _batches(dataset, 100)])
+    assert sorted(positions.tolist()) == list(range(24))
+
+
+def test_instrument_filter_and_errors(index):
+    batch = _batches(pipeline.paired_dataset(index, "train", 4, wrong_pairs="pose",
+                                             instruments=["flute"]), 1)[0]  # fmt: skip
+    assert set(batch["label"].tolist()) == {index.label("flute")}
+    with pytest.raises(ValueError, match="no wrong pairs of Eq. 5"):
+        pipeline.paired_dataset(index, "train", 4, instruments=["flute"])
+    with pytest.raises(ValueError, match="unknown instrument"):
+        pipeline.paired_dataset(index, "train", 4, instruments=["banjo"])
+    with pytest.raises(ValueError, match="wrong_pairs must be one of"):
+        pipeline.paired_dataset(index, "train", 4, wrong_pairs="colour")
+
+
+def test_classifier_datasets(index):
+    sounds, labels = next(iter(pipeline.sound_dataset(index, "validation", 12, shuffle=False)))
+    assert sounds.shape == (12, 22050)
+    assert labels.numpy().tolist() == [0] * 4 + [1] * 4 + [2] * 4
+    lms, _ = next(iter(pipeline.sound_dataset(index, "validation", 3, representation="lms")))
+    assert lms.shape == (3, 128, 44)
+    images, labels = next(iter(pipeline.image_dataset(index, "validation", 12, shuffle=False)))
+    assert images.dtype == tf.uint8
+    assert [decode_colour(i)[0] for i in images.numpy()] == labels.numpy().tolist()

@@ -217,9 +217,14 @@ def constant_q_basis(
     ratio = 2.0 ** (2.0 / bins_per_octave)
     alpha = np.full(n_bins, (ratio - 1.0) / (ratio + 1.0))
     filters, lengths = librosa.filters.wavelet(
-        freqs=freqs, sr=sample_rate, window="hann", filter_scale=1, norm=1, pad_fft=True,
+        freqs=freqs,
+        sr=sample_rate,
+        window="hann",
+        filter_scale=1,
+        norm=1,
+        pad_fft=True,
         alpha=alpha,
-    )  # fmt: skip
+    )
     n_fft = max(filters.shape[1], int(2.0 ** (1 + np.ceil(np.log2(hop_length)))))
     # The real FFT keeps only non-negative frequencies; the wavelets are analytic (their
     # energy is all at positive frequencies), so nothing is lost.

@@ -185,8 +185,9 @@ def _natural_key(pair: Pair) -> tuple:
     return (pair.split, pair.instrument, pair.recording, pair.chunk, pair.stem)
 
 
-def read_layout(root: str | os.PathLike, check_files: bool = True, progress: bool = True,
-                workers: int = 8) -> PairIndex:  # fmt: skip
+def read_layout(
+    root: str | os.PathLike, check_files: bool = True, progress: bool = True, workers: int = 8
+) -> PairIndex:
     """Reads a Sub-URMP-layout folder into a PairIndex.
 
     Args:
@@ -219,8 +220,13 @@ def read_layout(root: str | os.PathLike, check_files: bool = True, progress: boo
         jobs += [(k, sounds[k], check_sound) for k in keys]
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
             results = pool.map(lambda job: job[2](job[1]), jobs)
-            bar = tqdm(zip(jobs, results, strict=True), total=len(jobs), unit="file",
-                       desc="checking pairs", disable=not progress)  # fmt: skip
+            bar = tqdm(
+                zip(jobs, results, strict=True),
+                total=len(jobs),
+                unit="file",
+                desc="checking pairs",
+                disable=not progress,
+            )
             for (key, path, _), reason in bar:
                 if reason is not None:
                     problems.append(Problem(path, reason))
@@ -238,12 +244,19 @@ def read_layout(root: str | os.PathLike, check_files: bool = True, progress: boo
         pose = None
         if row and all(row.get(f) not in (None, "") for f in POSE_FIELDS):
             pose = {f: float(row[f]) for f in POSE_FIELDS}
-        pairs.append(Pair(
-            stem=stem, split=split, instrument=instrument,
-            recording=match["recording"] if match else stem,
-            chunk=int(match["chunk"]) if match else -1,
-            image=images[key], sound=sounds[key], pitch=pitch, pose=pose,
-        ))  # fmt: skip
+        pairs.append(
+            Pair(
+                stem=stem,
+                split=split,
+                instrument=instrument,
+                recording=match["recording"] if match else stem,
+                chunk=int(match["chunk"]) if match else -1,
+                image=images[key],
+                sound=sounds[key],
+                pitch=pitch,
+                pose=pose,
+            )
+        )
     if not pairs:
         raise ValueError(f"{root}: no readable sound-image pairs ({len(problems)} problems)")
     pairs.sort(key=_natural_key)
@@ -258,9 +271,16 @@ def read_layout(root: str | os.PathLike, check_files: bool = True, progress: boo
         splits_of.setdefault(pair.recording, set()).add(pair.split)
     leaked = sorted(r for r, splits in splits_of.items() if len(splits) > 1)
     if leaked:
-        logging.warning("%s: recordings in more than one split (the test is not held out): %s",
-                        root, ", ".join(leaked))  # fmt: skip
+        logging.warning(
+            "%s: recordings in more than one split (the test is not held out): %s",
+            root,
+            ", ".join(leaked),
+        )
     if index.problems:
-        logging.warning("skipped %d file(s) in %s:\n%s", len(index.problems), root,
-                        "\n".join(f"  {p}" for p in index.problems))  # fmt: skip
+        logging.warning(
+            "skipped %d file(s) in %s:\n%s",
+            len(index.problems),
+            root,
+            "\n".join(f"  {p}" for p in index.problems),
+        )
     return index

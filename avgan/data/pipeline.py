@@ -55,8 +55,9 @@ def _select(index: PairIndex, split: str, instruments: list[str] | None) -> list
     return sorted(pairs, key=lambda p: index.label(p.instrument))
 
 
-def _positions(index: PairIndex, split: str, instruments, shuffle: bool, seed: int,
-               repeat: bool) -> tuple[tf.data.Dataset, list[Pair]]:  # fmt: skip
+def _positions(
+    index: PairIndex, split: str, instruments, shuffle: bool, seed: int, repeat: bool
+) -> tuple[tf.data.Dataset, list[Pair]]:
     """(stream of (step, position) int64, the selected pairs in position order)."""
     pairs = _select(index, split, instruments)
     dataset = tf.data.Dataset.range(len(pairs))
@@ -67,8 +68,9 @@ def _positions(index: PairIndex, split: str, instruments, shuffle: bool, seed: i
     return dataset.enumerate(), pairs
 
 
-def _finish(dataset: tf.data.Dataset, batch_size: int, drop_remainder: bool,
-            after_batch=None) -> tf.data.Dataset:  # fmt: skip
+def _finish(
+    dataset: tf.data.Dataset, batch_size: int, drop_remainder: bool, after_batch=None
+) -> tf.data.Dataset:
     """Batch, optionally map `after_batch` over batches, prefetch."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -165,6 +167,7 @@ def sound_dataset(
     batch_size: int,
     *,
     representation: str | None = None,
+    pitch: bool = False,
     instruments: list[str] | None = None,
     seed: int = 0,
     shuffle: bool = True,
@@ -173,21 +176,43 @@ def sound_dataset(
 ) -> tf.data.Dataset:
     """(sound, label) batches for the sound classifiers.
 
+    Args:
+        representation: compute 'stft', 'cqt', 'mfcc', 'ms' or 'lms' here instead of
+            yielding waveforms.
+        pitch: also yield MIDI pitch targets, for the pitch-aware classifier.
+
     Returns:
         (sound, label): sound is [batch, 22050] float32 waveforms, or the
-        `representation` ('stft', 'cqt', 'mfcc', 'ms', 'lms') as [batch, bins, frames]
-        computed here; label is [batch] int32.
+        representation as [batch, bins, frames]; label is [batch] int32.
+        With `pitch`: (sound, {"instrument": label, "pitch": pitch},
+        {"instrument": 1.0, "pitch": weight}) where a rest or unknown pitch has
+        pitch 0 and weight 0, so it does not count in the pitch loss.
+
+    Raises:
+        ValueError: `pitch` on a layout without pitch metadata.
     """
     positions, pairs = _positions(index, split, instruments, shuffle, seed, repeat)
     sounds = tf.constant([p.sound for p in pairs])
     labels = tf.constant([index.label(p.instrument) for p in pairs], tf.int32)
-    dataset = positions.map(
-        lambda _, i: (load_sound(sounds[i]), labels[i]), num_parallel_calls=tf.data.AUTOTUNE
-    )
+    if pitch:
+        if any(p.pitch is None for p in pairs):
+            raise ValueError(f"{index.root}: split {split!r} has no pitch metadata")
+        pitches = tf.constant([max(p.pitch, 0) for p in pairs], tf.int32)
+        weights = tf.constant([float(p.pitch >= 0) for p in pairs], tf.float32)
+
+        def load(_, i):
+            targets = {"instrument": labels[i], "pitch": pitches[i]}
+            return load_sound(sounds[i]), targets, {"instrument": 1.0, "pitch": weights[i]}
+    else:
+
+        def load(_, i):
+            return load_sound(sounds[i]), labels[i]
+
+    dataset = positions.map(load, num_parallel_calls=tf.data.AUTOTUNE)
     after_batch = None
     if representation is not None:
         fn = features.representation_fn(representation)
-        after_batch = lambda x, y: (fn(x), y)  # noqa: E731
+        after_batch = lambda x, *rest: (fn(x), *rest)  # noqa: E731
     return _finish(dataset, batch_size, drop_remainder, after_batch)
 
 

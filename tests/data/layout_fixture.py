@@ -41,8 +41,14 @@ def wav_bytes(samples: np.ndarray, rate: int = SR, channels: int = 1, width: int
     return buffer.getvalue()
 
 
-def write_layout(root, instruments=("cello", "flute", "trumpet"), recordings=3, chunks=4,
-                 validation_recordings=1, image_format="JPEG") -> list[tuple]:  # fmt: skip
+def write_layout(
+    root,
+    instruments=("cello", "flute", "trumpet"),
+    recordings=3,
+    chunks=4,
+    validation_recordings=1,
+    image_format="JPEG",
+) -> list[tuple]:
     """Writes ROOT/img and ROOT/chunk; returns [(split, instrument, stem)] written.
 
     The chunk of (instrument i, recording r, chunk k) is a sine at 200 * (i + 1) Hz with

@@ -133,9 +133,16 @@ def _wav_bytes(tmp_path) -> bytes:
         (lambda good: good[:30], "truncated"),
         (lambda good: good[:40] + bytes(4), "no samples"),  # data chunk of size 0
     ],
-    ids=["empty", "random-bytes", "garbage-mp3", "garbage-flac", "truncated", "header-cut",
-         "no-samples"],
-)  # fmt: skip
+    ids=[
+        "empty",
+        "random-bytes",
+        "garbage-mp3",
+        "garbage-flac",
+        "truncated",
+        "header-cut",
+        "no-samples",
+    ],
+)
 def test_bad_audio_raises_value_error_naming_file_and_problem(tmp_path, make, problem):
     path = tmp_path / "bad_input.wav"
     path.write_bytes(make(_wav_bytes(tmp_path)))
@@ -212,10 +219,13 @@ def test_resize_to_64_keeps_flat_colours_and_averages_blocks():
 
 @pytest.mark.parametrize(
     "contents,problem",
-    [(b"", "empty"), (b"GIF89a" + bytes(100), "not a JPEG or PNG"),
-     (b"\x89PNG\r\n\x1a\n" + bytes(40), "cannot decode image")],
+    [
+        (b"", "empty"),
+        (b"GIF89a" + bytes(100), "not a JPEG or PNG"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(40), "cannot decode image"),
+    ],
     ids=["empty", "gif", "truncated-png"],
-)  # fmt: skip
+)
 def test_bad_images_raise_value_error_naming_the_file(tmp_path, contents, problem):
     path = tmp_path / "bad_image.png"
     path.write_bytes(contents)

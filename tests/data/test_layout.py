@@ -34,8 +34,9 @@ def test_metadata_supplies_pitch_and_pose(tmp_path):
             f, ["stem", "pitch", "playing", "hand", "string", "bow", "fingering"]
         )
         writer.writeheader()
-        writer.writerow(dict(stem="cello01_2", pitch=48, playing=1, hand=0.25, string=1, bow=0.5,
-                             fingering=0))  # fmt: skip
+        writer.writerow(
+            dict(stem="cello01_2", pitch=48, playing=1, hand=0.25, string=1, bow=0.5, fingering=0)
+        )
     pair = next(
         p for p in layout.read_layout(tmp_path, progress=False).pairs if p.stem == "cello01_2"
     )

@@ -35,8 +35,9 @@ def test_right_pairs_are_matched_sound_and_picture(index):
 
 
 def test_instrument_wrong_pairs_never_share_the_instrument(index):
-    dataset = pipeline.paired_dataset(index, "train", 16, wrong_pairs="instrument", seed=3,
-                                      repeat=True)  # fmt: skip
+    dataset = pipeline.paired_dataset(
+        index, "train", 16, wrong_pairs="instrument", seed=3, repeat=True
+    )
     seen = set()
     for batch in _batches(dataset, 40):
         assert np.all(batch["wrong_label"] != batch["label"])
@@ -77,8 +78,9 @@ def test_epochs_cover_every_pair_once(index):
 
 
 def test_instrument_filter_and_errors(index):
-    batch = _batches(pipeline.paired_dataset(index, "train", 4, wrong_pairs="pose",
-                                             instruments=["flute"]), 1)[0]  # fmt: skip
+    batch = _batches(
+        pipeline.paired_dataset(index, "train", 4, wrong_pairs="pose", instruments=["flute"]), 1
+    )[0]
     assert set(batch["label"].tolist()) == {index.label("flute")}
     with pytest.raises(ValueError, match="no wrong pairs of Eq. 5"):
         pipeline.paired_dataset(index, "train", 4, instruments=["flute"])

@@ -2,7 +2,7 @@
 
 Flags:
   --out DIR            output folder (Sub-URMP layout); rerunning resumes a killed build
-  --preset             tiny | small | full (small: 13 x 3 recordings of 12 s; full: ~17.5k pairs)
+  --preset             tiny | small | full (small: 13 x 4 recordings of 20 s; full: ~17.5k pairs)
   --seed N             everything is deterministic from the seed
   --soundfont PATH     a General MIDI .sf2 (default: TimGM6mb from timgm6mb-soundfont)
   --workers N          parallel processes (default: all cores)
@@ -48,13 +48,16 @@ def _accept_dashed_contact_sheet(argv: list[str]) -> list[str]:
 
 def main(argv: list[str]) -> None:
     del argv
-    config = build.preset_config(FLAGS.preset, seed=FLAGS.seed, soundfont=FLAGS.soundfont,
-                                 min_dbfs=FLAGS.min_dbfs)  # fmt: skip
+    config = build.preset_config(
+        FLAGS.preset, seed=FLAGS.seed, soundfont=FLAGS.soundfont, min_dbfs=FLAGS.min_dbfs
+    )
     start = time.perf_counter()
     summary = build.build(FLAGS.out, config, workers=FLAGS.workers)
-    print(f"built {FLAGS.out} in {time.perf_counter() - start:.1f} s: "
-          f"{json.dumps(summary['pairs'])} pairs, "
-          f"{summary['silent_chunks_dropped']} silent chunks dropped")  # fmt: skip
+    print(
+        f"built {FLAGS.out} in {time.perf_counter() - start:.1f} s: "
+        f"{json.dumps(summary['pairs'])} pairs, "
+        f"{summary['silent_chunks_dropped']} silent chunks dropped"
+    )
     if FLAGS.contact_sheet is not None:
         path = FLAGS.contact_sheet or os.path.join(FLAGS.out, "contact_sheet.png")
         print(f"contact sheet: {sheet.contact_sheet(FLAGS.out, path)}")

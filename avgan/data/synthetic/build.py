@@ -40,9 +40,20 @@ SAMPLE_RATE = 44100
 CHUNK_SAMPLES = SAMPLE_RATE // 2
 SPLITS = ("train", "validation")
 METADATA_COLUMNS = (
-    "stem", "split", "instrument", "recording", "chunk", "onset", "pitch",
-    "playing", "hand", "string", "bow", "fingering", "dbfs",
-)  # fmt: skip
+    "stem",
+    "split",
+    "instrument",
+    "recording",
+    "chunk",
+    "onset",
+    "pitch",
+    "playing",
+    "hand",
+    "string",
+    "bow",
+    "fingering",
+    "dbfs",
+)
 FORMAT_VERSION = 1
 
 
@@ -61,8 +72,8 @@ class BuildConfig:
     preset: str = "small"
     seed: int = 0
     instruments: tuple[str, ...] = INSTRUMENT_NAMES
-    recordings: int = 3
-    seconds: float = 12.0
+    recordings: int = 4
+    seconds: float = 20.0
     validation_recordings: int | None = None
     min_dbfs: float = -40.0
     image_size: int = 64
@@ -74,11 +85,11 @@ class BuildConfig:
         return max(1, round(0.2 * self.recordings))
 
 
-# `full` gives about the paper's 17,555 Sub-URMP pairs (13 x 5 x 320 chunks, less silence).
+# `full` gives about the paper's 17,555 Sub-URMP pairs (13 x 5 x 310 chunks, ~13% silent).
 PRESETS: dict[str, dict] = {
     "tiny": dict(instruments=("cello", "flute", "trumpet"), recordings=2, seconds=4.0),
-    "small": dict(recordings=3, seconds=12.0),
-    "full": dict(recordings=5, seconds=160.0),
+    "small": dict(recordings=4, seconds=20.0),
+    "full": dict(recordings=5, seconds=155.0),
 }
 
 
@@ -163,9 +174,12 @@ def _build_recording(job: _Job) -> tuple[str, int, int]:
 
     with tempfile.TemporaryDirectory(dir=job.root) as tmp:
         wav = render.render_notes(
-            notes, inst.program, os.path.join(tmp, "take.wav"),
-            sample_rate=SAMPLE_RATE, soundfont=cfg.soundfont,
-        )  # fmt: skip
+            notes,
+            inst.program,
+            os.path.join(tmp, "take.wav"),
+            sample_rate=SAMPLE_RATE,
+            soundfont=cfg.soundfont,
+        )
         waveform = _read_mono_wav(wav)
     n_chunks = int(cfg.seconds * SAMPLE_RATE) // CHUNK_SAMPLES
     waveform = np.pad(waveform, (0, max(0, n_chunks * CHUNK_SAMPLES - len(waveform))))
@@ -188,11 +202,19 @@ def _build_recording(job: _Job) -> tuple[str, int, int]:
             write_bytes(
                 os.path.join(job.root, kind, job.split, job.instrument, f"{stem}.{ext}"), data
             )
-        rows.append({
-            "stem": stem, "split": job.split, "instrument": job.instrument,
-            "recording": job.name, "chunk": k, "onset": f"{onset:.3f}",
-            "pitch": -1 if pitch is None else pitch, **pose.as_dict(), "dbfs": f"{db:.2f}",
-        })  # fmt: skip
+        rows.append(
+            {
+                "stem": stem,
+                "split": job.split,
+                "instrument": job.instrument,
+                "recording": job.name,
+                "chunk": k,
+                "onset": f"{onset:.3f}",
+                "pitch": -1 if pitch is None else pitch,
+                **pose.as_dict(),
+                "dbfs": f"{db:.2f}",
+            }
+        )
     _write_csv(job.part_path, rows)  # last: marks the recording done
     return job.name, len(rows), n_chunks - len(rows)
 
@@ -209,8 +231,9 @@ def _read_csv(path: str) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def build(root: str | os.PathLike, config: BuildConfig, workers: int = 2,
-          progress: bool = True) -> dict:  # fmt: skip
+def build(
+    root: str | os.PathLike, config: BuildConfig, workers: int = 2, progress: bool = True
+) -> dict:
     """Builds (or finishes building) the synthetic ensemble in `root`.
 
     Args:
@@ -255,8 +278,13 @@ def build(root: str | os.PathLike, config: BuildConfig, workers: int = 2,
         for r in range(1, config.recordings + 1)
     ]
     todo = [job for job in jobs if not os.path.exists(job.part_path)]
-    bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), unit="recording",
-               desc="synthetic ensemble", disable=not progress)  # fmt: skip
+    bar = tqdm(
+        total=len(jobs),
+        initial=len(jobs) - len(todo),
+        unit="recording",
+        desc="synthetic ensemble",
+        disable=not progress,
+    )
     if workers > 1 and len(todo) > 1:
         # spawn, not fork: the caller may have started TensorFlow's threads.
         with multiprocessing.get_context("spawn").Pool(workers) as pool:
@@ -284,6 +312,23 @@ def build(root: str | os.PathLike, config: BuildConfig, workers: int = 2,
     }
     write_text(summary_path, json.dumps(summary, indent=2))
     return summary
+
+
+def default_root(preset: str = "small", seed: int = 0) -> str:
+    """Where the embedded default lives: $AVGAN_DATA_DIR or ~/.cache/avgan, per preset and seed."""
+    base = os.environ.get("AVGAN_DATA_DIR") or os.path.join(
+        os.path.expanduser("~"), ".cache", "avgan"
+    )
+    return os.path.join(base, f"synthetic-{preset}-seed{seed}")
+
+
+def ensure_built(
+    preset: str = "small", seed: int = 0, root: str | None = None, workers: int | None = None
+) -> str:
+    """The folder of the synthetic ensemble `preset`/`seed`, building it first if needed."""
+    root = root or default_root(preset, seed)
+    build(root, preset_config(preset, seed=seed), workers=workers or os.cpu_count() or 1)
+    return root
 
 
 def _settings_diff(found: dict, wanted: dict) -> str:

@@ -109,8 +109,9 @@ REST = Pose()
 _SEMITONES_PER_STRING = 7
 
 
-def pose_for(inst: Instrument, pitch: int | None, time_in_note: float = 0.0,
-             note_index: int = 0) -> Pose:  # fmt: skip
+def pose_for(
+    inst: Instrument, pitch: int | None, time_in_note: float = 0.0, note_index: int = 0
+) -> Pose:
     """The pose for `pitch` (None: a rest) at `time_in_note` in [0, 1] of the note.
 
     Args:

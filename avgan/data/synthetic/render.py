@@ -150,9 +150,26 @@ def render_notes(
             f.write(midi_bytes(notes, program))
         wav = os.path.join(tmp, "out.wav")
         cmd = [
-            exe, "-ni", "-q", "-R", "0", "-C", "0", "-g", str(gain),
-            "-r", str(sample_rate), "-T", "wav", "-O", "s16", "-F", wav, sf2, mid,
-        ]  # fmt: skip
+            exe,
+            "-ni",
+            "-q",
+            "-R",
+            "0",
+            "-C",
+            "0",
+            "-g",
+            str(gain),
+            "-r",
+            str(sample_rate),
+            "-T",
+            "wav",
+            "-O",
+            "s16",
+            "-F",
+            wav,
+            sf2,
+            mid,
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0 or not os.path.isfile(wav):
             raise RuntimeError(

@@ -22,16 +22,19 @@ def pick_samples(rows: list[dict], per_instrument: int) -> dict[str, list[dict]]
         by_instrument.setdefault(row["instrument"], {}).setdefault(row["recording"], []).append(row)
     picked: dict[str, list[dict]] = {}
     for name in sorted(by_instrument):
-        recordings = [sorted(r, key=lambda row: int(row["chunk"])) for r in
-                      by_instrument[name].values()]  # fmt: skip
+        recordings = [
+            sorted(r, key=lambda row: int(row["chunk"])) for r in by_instrument[name].values()
+        ]
         chosen: list[dict] = []
         while len(chosen) < per_instrument and any(recordings):
             for pool in recordings:
                 if not pool or len(chosen) == per_instrument:
                     continue
                 pitches = [int(c["pitch"]) for c in chosen]
-                best = max(pool, key=lambda row: min((abs(int(row["pitch"]) - p) for p in pitches),
-                                                     default=0))  # fmt: skip
+                best = max(
+                    pool,
+                    key=lambda row: min((abs(int(row["pitch"]) - p) for p in pitches), default=0),
+                )
                 pool.remove(best)
                 chosen.append(best)
         picked[name] = chosen
@@ -59,15 +62,21 @@ def contact_sheet(root: str, out_png: str, per_instrument: int = 8, scale: int =
         raise ValueError(f"{root}: no metadata/*.csv; build the ensemble first")
     picked = pick_samples(rows, per_instrument)
     tiles = {
-        name: [np.asarray(Image.open(os.path.join(root, "img", r["split"], name,
-                                                  r["stem"] + ".jpg")).convert("RGB"))
-               for r in chosen]
+        name: [
+            np.asarray(
+                Image.open(os.path.join(root, "img", r["split"], name, r["stem"] + ".jpg")).convert(
+                    "RGB"
+                )
+            )
+            for r in chosen
+        ]
         for name, chosen in picked.items()
-    }  # fmt: skip
+    }
     size = next(iter(tiles.values()))[0].shape[0] * scale
     label_w, caption_h = 90, 12
-    sheet = Image.new("RGB", (label_w + per_instrument * size, len(tiles) * (size + caption_h)),
-                      "white")  # fmt: skip
+    sheet = Image.new(
+        "RGB", (label_w + per_instrument * size, len(tiles) * (size + caption_h)), "white"
+    )
     pen = ImageDraw.Draw(sheet)
     for i, (name, images) in enumerate(tiles.items()):
         y = i * (size + caption_h)
@@ -76,8 +85,9 @@ def contact_sheet(root: str, out_png: str, per_instrument: int = 8, scale: int =
             tile = Image.fromarray(pixels).resize((size, size), Image.NEAREST)
             sheet.paste(tile, (label_w + j * size, y))
             pitch = "rest" if int(row["pitch"]) < 0 else f"p{row['pitch']}"
-            pen.text((label_w + j * size + 2, y + size), f"{row['recording'][-2:]} {pitch}",
-                     fill="black")  # fmt: skip
+            pen.text(
+                (label_w + j * size + 2, y + size), f"{row['recording'][-2:]} {pitch}", fill="black"
+            )
     with atomic_path(out_png) as tmp:
         sheet.save(tmp, "PNG")
     return out_png

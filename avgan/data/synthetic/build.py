@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import io
 import json
 import multiprocessing
 import os
@@ -28,17 +27,17 @@ import tempfile
 import wave
 
 import numpy as np
-from PIL import Image
 from tqdm import tqdm
 
-from avgan.data.files import atomic_path, write_bytes, write_text
+from avgan.data import builder
+from avgan.data.files import write_text
 from avgan.data.synthetic import draw, render
 from avgan.data.synthetic.instruments import INSTRUMENT_NAMES, instrument, pose_for
 from avgan.data.synthetic.score import melody, sounding_at
 
 SAMPLE_RATE = 44100
 CHUNK_SAMPLES = SAMPLE_RATE // 2
-SPLITS = ("train", "validation")
+SPLITS = builder.SPLITS
 METADATA_COLUMNS = (
     "stem",
     "split",
@@ -141,23 +140,6 @@ def chunk_dbfs(chunks: np.ndarray) -> np.ndarray:
         return 20.0 * np.log10(np.sqrt(np.mean(np.square(chunks, dtype=np.float64), axis=-1)))
 
 
-def _wav_bytes(samples: np.ndarray) -> bytes:
-    pcm = np.clip(np.round(samples * 32767.0), -32768, 32767).astype("<i2")
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SAMPLE_RATE)
-        w.writeframes(pcm.tobytes())
-    return buffer.getvalue()
-
-
-def _jpeg_bytes(pixels: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, "JPEG", quality=95)
-    return buffer.getvalue()
-
-
 def _build_recording(job: _Job) -> tuple[str, int, int]:
     """Renders, cuts, draws and writes one recording. Returns (name, kept, dropped)."""
     cfg = job.config
@@ -197,11 +179,7 @@ def _build_recording(job: _Job) -> tuple[str, int, int]:
         pose = pose_for(inst, pitch, now.fraction, now.index)
         pixels = draw.draw_frame(job.instrument, player, room, pose, jitter, cfg.image_size)
         stem = f"{job.name}_{k}"
-        for kind, data in (("img", _jpeg_bytes(pixels)), ("chunk", _wav_bytes(chunk))):
-            ext = "jpg" if kind == "img" else "wav"
-            write_bytes(
-                os.path.join(job.root, kind, job.split, job.instrument, f"{stem}.{ext}"), data
-            )
+        builder.write_pair(job.root, job.split, job.instrument, stem, pixels, chunk)
         rows.append(
             {
                 "stem": stem,
@@ -215,15 +193,8 @@ def _build_recording(job: _Job) -> tuple[str, int, int]:
                 "dbfs": f"{db:.2f}",
             }
         )
-    _write_csv(job.part_path, rows)  # last: marks the recording done
+    builder.write_csv(job.part_path, rows, METADATA_COLUMNS)  # last: marks the recording done
     return job.name, len(rows), n_chunks - len(rows)
-
-
-def _write_csv(path: str, rows: list[dict]) -> None:
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, METADATA_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def _read_csv(path: str) -> list[dict]:
@@ -297,21 +268,10 @@ def build(
     bar.close()
 
     rows = [row for job in jobs for row in _read_csv(job.part_path)]
-    counts: dict[str, dict[str, int]] = {split: {} for split in SPLITS}
-    for split in SPLITS:
-        split_rows = [row for row in rows if row["split"] == split]
-        _write_csv(os.path.join(root, "metadata", f"{split}.csv"), split_rows)
-        for row in split_rows:
-            counts[split][row["instrument"]] = counts[split].get(row["instrument"], 0) + 1
     chunks_total = len(jobs) * (int(config.seconds * SAMPLE_RATE) // CHUNK_SAMPLES)
-    summary = {
-        "settings": settings,
-        "pairs": {split: sum(c.values()) for split, c in counts.items()},
-        "pairs_per_instrument": counts,
-        "silent_chunks_dropped": chunks_total - len(rows),
-    }
-    write_text(summary_path, json.dumps(summary, indent=2))
-    return summary
+    return builder.finish(
+        root, settings, rows, METADATA_COLUMNS, {"silent_chunks_dropped": chunks_total - len(rows)}
+    )
 
 
 def default_root(preset: str = "small", seed: int = 0) -> str:

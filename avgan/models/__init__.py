@@ -1,0 +1,1 @@
+"""Networks: encoders, autoencoder, generators and discriminators."""

@@ -1,0 +1,109 @@
+"""Train avgan's networks: `python -m avgan.train --mode=MODE [flags]`.
+
+Modes:
+  sound_classifier        SoundClassifier on --representation (paper Table 1)
+  pitch_sound_classifier  SoundClassifier with a pitch head (pose-aware encoder)
+  image_classifier        ImageClassifier (paper §3.4)
+  sound_autoencoder       the stacked autoencoder of S2I-A
+
+With no --data, the synthetic ensemble (--synthetic_preset, default small) is used,
+built first if absent. Rerunning the same command resumes an interrupted run; a
+finished run is not repeated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from absl import app, flags, logging
+
+from avgan import config as config_lib
+from avgan.data import features
+
+MODES = ("sound_classifier", "pitch_sound_classifier", "image_classifier", "sound_autoencoder")
+
+FLAGS = flags.FLAGS
+flags.DEFINE_enum("mode", None, MODES, "What to train.", required=True)
+flags.DEFINE_string("data", None, "A Sub-URMP-layout folder (default: the synthetic ensemble).")
+flags.DEFINE_string("synthetic_preset", None, "Synthetic ensemble preset when --data is not given.")
+flags.DEFINE_string(
+    "model_dir",
+    None,
+    "Where checkpoints, logs and results go (default: runs/<mode>[-<representation>]).",
+)
+flags.DEFINE_enum("preset", "cpu", list(config_lib.PRESETS), "Model and training preset.")
+flags.DEFINE_enum(
+    "representation",
+    None,
+    list(features.REPRESENTATIONS),
+    "Sound representation for the sound classifier (default lms).",
+)
+flags.DEFINE_integer("conv_layers", None, "Sound classifier conv layers: 3 or 4.")
+flags.DEFINE_integer("epochs", None, "Training epochs (per stack for the autoencoder).")
+flags.DEFINE_integer("batch_size", None, "Batch size.")
+flags.DEFINE_integer("seed", None, "Random seed.")
+
+
+def resolve_config() -> config_lib.Config:
+    """The preset's config with the command line's overrides."""
+    base = config_lib.preset(FLAGS.preset)
+    return base.replace(
+        model=dict(representation=FLAGS.representation, conv_layers=FLAGS.conv_layers),
+        train=dict(epochs=FLAGS.epochs, batch_size=FLAGS.batch_size, seed=FLAGS.seed),
+        data=dict(root=FLAGS.data, synthetic_preset=FLAGS.synthetic_preset),
+    )
+
+
+def data_root(config: config_lib.Config) -> str:
+    """--data, or the synthetic ensemble, built on first use."""
+    if config.data.root:
+        if not os.path.isdir(config.data.root):
+            raise app.UsageError(f"--data {config.data.root}: no such folder")
+        return config.data.root
+    from avgan.data.synthetic import build
+
+    logging.info("no --data: using the synthetic ensemble %r", config.data.synthetic_preset)
+    return build.ensure_built(config.data.synthetic_preset, config.data.seed)
+
+
+def default_model_dir(mode: str, config: config_lib.Config) -> str:
+    name = mode
+    if mode.endswith("sound_classifier"):
+        name += f"-{config.model.representation}"
+    return os.path.join("runs", name)
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    config = resolve_config()
+    if config.model.conv_layers not in (3, 4):
+        raise app.UsageError(f"--conv_layers must be 3 or 4, got {config.model.conv_layers}")
+    from avgan.data import layout
+    from avgan.training import classifiers
+
+    model_dir = FLAGS.model_dir or default_model_dir(FLAGS.mode, config)
+    index = layout.read_layout(data_root(config))
+    print(index.report())
+    trainer = {
+        "sound_classifier": classifiers.train_sound_classifier,
+        "pitch_sound_classifier": lambda *a: classifiers.train_sound_classifier(*a, pitch=True),
+        "image_classifier": classifiers.train_image_classifier,
+        "sound_autoencoder": classifiers.train_sound_autoencoder,
+    }[FLAGS.mode]
+    try:
+        metrics = trainer(config, index, model_dir)
+    except classifiers.ModelDirError as e:
+        raise app.UsageError(str(e)) from e
+    print(json.dumps(metrics, indent=2))
+    print(f"model: {os.path.join(model_dir, classifiers.ENCODER_FILE)}")
+
+
+def run() -> None:
+    """Console-script entry point (`avgan-train`)."""
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()

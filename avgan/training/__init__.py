@@ -1,0 +1,1 @@
+"""Training: losses, the GAN-CLS step, callbacks, classifier training."""

@@ -5,7 +5,8 @@ uint8 pictures. The sound representation is computed by a layer at the front of
 each sound model, so it runs on the accelerator inside the train step (DESIGN.md
 §3.6); `representation=` computes it here instead, on the CPU, for a cache.
 
-Wrong pairs (the matching-aware GAN's third input) follow the paper:
+Wrong pairs (the matching-aware GAN's third input) follow the paper; each element
+carries the wrong pair's picture (for S2I) and sound (for I2S):
 - 'instrument' (Eq. 5): the wrong image shows another instrument.
 - 'pose' (Eq. 6): the wrong image is another image of the same instrument.
 
@@ -106,7 +107,8 @@ def paired_dataset(
         A dataset of dicts:
             sound: [batch, 22050] float32, the right pair's waveform.
             image: [batch, 64, 64, 3] uint8, the right pair's picture.
-            wrong_image: [batch, 64, 64, 3] uint8.
+            wrong_image: [batch, 64, 64, 3] uint8, the wrong pair's picture (for S2I).
+            wrong_sound: [batch, 22050] float32, the wrong pair's sound (for I2S, Eq. 7).
             label, wrong_label: [batch] int32 instrument labels (index.label).
             position, wrong_position: [batch] int64 rows of the selected pairs, for tests
                 and for looking samples up.
@@ -151,6 +153,7 @@ def paired_dataset(
             "sound": load_sound(sounds[position]),
             "image": load_picture(images[position]),
             "wrong_image": load_picture(images[wrong]),
+            "wrong_sound": load_sound(sounds[wrong]),
             "label": tf.cast(labels_t[position], tf.int32),
             "wrong_label": tf.cast(labels_t[wrong], tf.int32),
             "position": position,

@@ -41,8 +41,12 @@ def test_instrument_wrong_pairs_never_share_the_instrument(index):
     seen = set()
     for batch in _batches(dataset, 40):
         assert np.all(batch["wrong_label"] != batch["label"])
-        for image, label in zip(batch["wrong_image"], batch["wrong_label"], strict=True):
+        for image, sound, label in zip(
+            batch["wrong_image"], batch["wrong_sound"], batch["wrong_label"], strict=True
+        ):
             assert decode_colour(image)[0] == label  # the picture is what the label says
+            peak_hz = np.argmax(np.abs(np.fft.rfft(sound))) * 2  # and so is the sound
+            assert peak_hz == 200 * (label + 1)
         seen.update(batch["wrong_label"].tolist())
     assert seen == {0, 1, 2}
 

@@ -6,8 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests use: FluidSynth renders real instrument audio.
-DEB_PACKAGES=(fluidsynth timgm6mb-soundfont)
+# Debian packages the tests use: FluidSynth renders real instrument audio; Chromium
+# runs the rating app's browser test (driven by the Python playwright package, which
+# uses this system browser and downloads nothing).
+DEB_PACKAGES=(fluidsynth timgm6mb-soundfont chromium)
 
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do

@@ -1,0 +1,105 @@
+"""python -m avgan.humaneval {prepare,serve,summarize} ...
+
+  prepare   --models DIR [DIR ...] [--ground_truth DIR] [--sets 10] --out STUDY
+            [--seed N] [--size 64] [--instruments NAME ...]
+  serve     --study STUDY [--host 127.0.0.1] [--port 8000] [--db PATH]
+  summarize --study STUDY [--db PATH]
+
+The input layout is described in avgan/humaneval/study.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import sys
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m avgan.humaneval", description="Human evaluation.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    prep = sub.add_parser("prepare", help="build a blind rating study from method folders")
+    prep.add_argument(
+        "--models",
+        nargs="+",
+        required=True,
+        metavar="DIR",
+        help="one folder per method: DIR/<instrument>/<name>.png|jpg; method name = "
+        "DIR/method.json's 'name' or DIR's basename",
+    )
+    prep.add_argument(
+        "--ground_truth",
+        metavar="DIR",
+        help="real pictures, same layout (or a Sub-URMP root: its img/validation/ is used)",
+    )
+    prep.add_argument("--ground_truth_name", default="ground truth", help="its method name")
+    prep.add_argument("--sets", type=int, default=10, help="sets per instrument (paper: 10)")
+    prep.add_argument("--out", required=True, metavar="STUDY", help="new (or empty) folder")
+    prep.add_argument("--seed", type=int, default=None, help="default: random (recorded)")
+    prep.add_argument(
+        "--size", type=int, default=64, help="resize every picture to SIZE x SIZE; 0 keeps sizes"
+    )
+    prep.add_argument("--instruments", nargs="+", metavar="NAME", help="only these instruments")
+
+    serve = sub.add_parser("serve", help="run the rating web app")
+    serve.add_argument("--study", required=True, metavar="STUDY")
+    serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--db", default=None, help="SQLite file (default STUDY/scores.sqlite)")
+
+    summ = sub.add_parser("summarize", help="write STUDY/summary.{md,json,png}")
+    summ.add_argument("--study", required=True, metavar="STUDY")
+    summ.add_argument("--db", default=None, help="SQLite file (default STUDY/scores.sqlite)")
+    return p
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "prepare":
+            from avgan.humaneval.study import prepare
+
+            prepare(
+                args.models,
+                args.out,
+                ground_truth=args.ground_truth,
+                sets=args.sets,
+                seed=args.seed,
+                size=args.size,
+                instruments=args.instruments,
+                ground_truth_name=args.ground_truth_name,
+            )
+        elif args.command == "serve":
+            from avgan.humaneval.app import create_app
+
+            app = create_app(args.study, args.db)
+            if not _is_loopback(args.host):
+                print(
+                    f"warning: serving on {args.host}: anyone who can reach it can rate "
+                    "(there are no accounts)",
+                    file=sys.stderr,
+                )
+            print(f"rating page: http://{args.host}:{args.port}/", file=sys.stderr)
+            app.run(host=args.host, port=args.port, threaded=True, debug=False)
+        else:
+            from avgan.humaneval.summarize import run
+
+            run(args.study, args.db)
+    except (FileNotFoundError, FileExistsError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""`serve`: the rating web app (Flask; plain HTML, CSS and JS, no build step).
+
+Pages and endpoints (the method of an image reaches none of them):
+
+    GET  /                              rater id form
+    GET  /rate?rater=ID                 the rater's first set not fully scored (or "done")
+    POST /rate                          rater, set_id, score-<image id>=0..3 for every image;
+                                        303 back to /rate (so a reload resumes)
+    GET  /image/<id>                    a study picture by its opaque id, else 404
+    GET  /api/raters/<ID>/progress      {"rater", "total_sets", "scored_sets", "next_set"}
+
+Only pictures listed in study.json are served, looked up by id (32 hex digits) and checked to
+lie inside STUDY/images; study.json, the database and any other path answer 404.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from flask import (
+    Flask,
+    Response,
+    abort,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from avgan.humaneval import RUBRIC, SCORES, store
+from avgan.humaneval.study import DB_FILE, IMAGES_DIR, load
+
+IMAGE_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def public_sets(study: dict) -> list[dict]:
+    """What pages may show of the sets: ids, instrument and image ids in order. No methods."""
+    return [
+        {
+            "id": s["id"],
+            "instrument": s["instrument"],
+            "images": [im["id"] for im in s["images"]],
+        }
+        for s in study["sets"]
+    ]
+
+
+def image_files(study: dict, study_dir: str) -> dict[str, str]:
+    """{image id: absolute path}, refusing any listed file outside STUDY/images."""
+    images_root = os.path.realpath(os.path.join(study_dir, IMAGES_DIR))
+    files = {}
+    for s in study["sets"]:
+        for im in s["images"]:
+            path = os.path.realpath(os.path.join(study_dir, im["file"]))
+            if not IMAGE_ID.match(im["id"]) or os.path.dirname(path) != images_root:
+                raise ValueError(f"study.json: image {im['id']!r} -> {im['file']!r} not allowed")
+            files[im["id"]] = path
+    return files
+
+
+def create_app(study_dir: str, db_path: str | None = None) -> Flask:
+    """The app for one study; scores go to `db_path` (default STUDY/scores.sqlite)."""
+    study = load(study_dir)
+    sets = public_sets(study)
+    set_index = {s["id"]: k for k, s in enumerate(sets)}
+    files = image_files(study, study_dir)
+    db_path = db_path or os.path.join(study_dir, DB_FILE)
+    store.connect(db_path).close()  # creates the schema and switches the file to WAL
+
+    app = Flask(__name__)
+    app.config.update(STUDY_DIR=study_dir, DB_PATH=db_path, JSON_SORT_KEYS=False)
+
+    def db():
+        if "db" not in g:
+            g.db = store.connect(db_path)
+        return g.db
+
+    @app.teardown_appcontext
+    def close_db(_exc):
+        conn = g.pop("db", None)
+        if conn is not None:
+            conn.close()
+
+    @app.after_request
+    def headers(response):
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self'; object-src 'none'; frame-ancestors 'none'"
+        )
+        if request.endpoint not in ("static", "image"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def rater_arg(value: str | None) -> str:
+        rater = (value or "").strip()
+        if not store.valid_rater(rater):
+            abort(400, "Rater id: 1-64 letters, digits, _ . @ -, starting with a letter or digit.")
+        return rater
+
+    def progress(rater: str) -> tuple[int, int | None, dict[str, int]]:
+        """(sets fully scored, index of the first set not fully scored or None, scores)."""
+        scores = store.scored_images(db(), rater)
+        done = [all(i in scores for i in s["images"]) for s in sets]
+        first = next((k for k, d in enumerate(done) if not d), None)
+        return sum(done), first, scores
+
+    @app.get("/")
+    def index():
+        return render_template("index.html", total=len(sets), rubric_text=RUBRIC)
+
+    @app.get("/rate")
+    def rate():
+        rater = rater_arg(request.args.get("rater"))
+        scored, k, scores = progress(rater)
+        if k is None:
+            return render_template("done.html", rater=rater, total=len(sets))
+        current = sets[k]
+        return render_template(
+            "rate.html",
+            rater=rater,
+            set=current,
+            instrument=current["instrument"].replace("_", " "),
+            position=k + 1,
+            total=len(sets),
+            scored=scored,
+            previous={i: scores[i] for i in current["images"] if i in scores},
+            rubric_text=RUBRIC,
+            scores=SCORES,
+        )
+
+    @app.post("/rate")
+    def submit():
+        rater = rater_arg(request.form.get("rater"))
+        set_id = request.form.get("set_id", "")
+        if set_id not in set_index:
+            abort(400, "Unknown set.")
+        images = sets[set_index[set_id]]["images"]
+        scores = {}
+        for image_id in images:
+            value = request.form.get(f"score-{image_id}", "")
+            if value not in {str(s) for s in SCORES}:
+                abort(400, "Score every image of the set with 0, 1, 2 or 3.")
+            scores[image_id] = int(value)
+        extra = [k for k in request.form if k.startswith("score-") and k[6:] not in scores]
+        if extra:
+            abort(400, "Scores for images outside the set.")
+        store.save_set(db(), rater, set_id, scores)
+        return redirect(url_for("rate", rater=rater), code=303)
+
+    @app.get("/image/<image_id>")
+    def image(image_id: str):
+        path = files.get(image_id) if IMAGE_ID.match(image_id) else None
+        if path is None or not os.path.isfile(path):
+            abort(404)
+        with open(path, "rb") as f:  # no Last-Modified/ETag from the file: they carry nothing
+            data = f.read()
+        response = Response(data, mimetype="image/png")
+        response.cache_control.private = True
+        response.cache_control.max_age = 3600
+        return response
+
+    @app.get("/api/raters/<rater>/progress")
+    def api_progress(rater: str):
+        rater = rater_arg(rater)
+        scored, k, _ = progress(rater)
+        return jsonify(
+            rater=rater,
+            total_sets=len(sets),
+            scored_sets=scored,
+            next_set=None if k is None else k + 1,
+        )
+
+    return app

@@ -137,7 +137,7 @@ def train_sound_classifier(
         weighted_metrics=[] if pitch else None,
     )
     start = time.perf_counter()
-    model.fit(
+    history = model.fit(
         data("train", True),
         validation_data=data("validation", False),
         epochs=config.train.epochs,
@@ -153,6 +153,7 @@ def train_sound_classifier(
         "epochs": config.train.epochs,
         "seconds": round(seconds, 1),
         **_sound_accuracy(best, data("validation", False), pitch),
+        "last_epoch_accuracy": history.history.get(monitor, [None])[-1],
     }
     return _write_metrics(model_dir, result)
 
@@ -204,7 +205,7 @@ def train_image_classifier(
         metrics=["accuracy"],
     )
     start = time.perf_counter()
-    model.fit(
+    history = model.fit(
         data("train", True),
         validation_data=data("validation", False),
         epochs=config.train.epochs,
@@ -219,10 +220,25 @@ def train_image_classifier(
         {
             "mode": "image_classifier",
             "accuracy": accuracy,
+            "last_epoch_accuracy": history.history.get("val_accuracy", [None])[-1],
             "epochs": config.train.epochs,
             "seconds": round(seconds, 1),
         },
     )
+
+
+def _stack_step(model: SoundAutoencoder, k: int, variables: list, optimizer):
+    """A compiled training step of stack k (a closure: tf.function would trace list
+    arguments as tensors, not variables)."""
+
+    @tf.function
+    def step(x):
+        with tf.GradientTape() as tape:
+            loss = stack_mse(model, x, k)
+        optimizer.apply(tape.gradient(loss, variables), variables)
+        return loss
+
+    return step
 
 
 def train_sound_autoencoder(
@@ -259,13 +275,8 @@ def train_sound_autoencoder(
     for k in range(state["stack"], STACKS):
         variables = model.stack_variables(k)
         optimizer = keras.optimizers.Adam(config.train.classifier_learning_rate)
-
-        @tf.function
-        def step(x, k=k, variables=variables, optimizer=optimizer):
-            with tf.GradientTape() as tape:
-                loss = stack_mse(model, x, k)
-            optimizer.apply(tape.gradient(loss, variables), variables)
-            return loss
+        optimizer.build(variables)  # outside tf.function: building creates variables
+        step = _stack_step(model, k, variables, optimizer)
 
         for epoch in range(state["epoch"] if k == state["stack"] else 0, config.train.epochs):
             start = time.perf_counter()

@@ -42,10 +42,10 @@ def _rectangular_window(length: int, dtype: tf.DType = tf.float32) -> tf.Tensor:
     return tf.ones([length], dtype)
 
 
-_HANN = functools.partial(tf.signal.hann_window, periodic=True)  # scipy's 'hann', as librosa
+HANN = functools.partial(tf.signal.hann_window, periodic=True)  # scipy's 'hann', as librosa
 
 
-def _centred_stft(waveform: tf.Tensor, n_fft: int, hop_length: int, window_fn=_HANN) -> tf.Tensor:
+def centred_stft(waveform: tf.Tensor, n_fft: int, hop_length: int, window_fn=HANN) -> tf.Tensor:
     """Complex STFT with librosa's centring: [..., samples] -> [..., frames, n_fft // 2 + 1].
 
     Frame t is centred on sample t * hop_length; the signal is padded with n_fft // 2
@@ -76,7 +76,7 @@ def stft_magnitude(
     Returns:
         [..., n_fft // 2 + 1, frames] float32 (1025 x 44 for 0.5 s at the defaults).
     """
-    spectrum = tf.abs(_centred_stft(waveform, n_fft, hop_length))
+    spectrum = tf.abs(centred_stft(waveform, n_fft, hop_length))
     return tf.linalg.matrix_transpose(spectrum)
 
 
@@ -115,7 +115,7 @@ def mel_spectrogram(
     Returns:
         [..., n_mels, frames] float32.
     """
-    stft = _centred_stft(waveform, n_fft, hop_length)  # [..., frames, bins]
+    stft = centred_stft(waveform, n_fft, hop_length)  # [..., frames, bins]
     if power == 2.0:
         # re^2 + im^2 skips abs's square root; tf.pow would cost 30% of the whole op.
         spectrum = tf.square(tf.math.real(stft)) + tf.square(tf.math.imag(stft))
@@ -266,7 +266,7 @@ def cqt(
         [..., n_bins, frames] float32 (84 x 44 for 0.5 s at the defaults).
     """
     basis, n_fft = constant_q_basis(sample_rate, hop_length, fmin, n_bins, bins_per_octave)
-    spectrum = _centred_stft(waveform, n_fft, hop_length, _rectangular_window)
+    spectrum = centred_stft(waveform, n_fft, hop_length, _rectangular_window)
     spectrum = spectrum[..., : basis.shape[0]]
     response = tf.abs(tf.linalg.matmul(spectrum, tf.constant(basis)))  # [..., frames, bins]
     return tf.linalg.matrix_transpose(response)

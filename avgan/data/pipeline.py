@@ -92,6 +92,7 @@ def paired_dataset(
     shuffle: bool = True,
     repeat: bool = False,
     drop_remainder: bool = True,
+    skip_batches: int = 0,
 ) -> tf.data.Dataset:
     """Batches of matched sound-image pairs with one wrong image each.
 
@@ -102,6 +103,9 @@ def paired_dataset(
         instruments: keep only these (pose-oriented models train per instrument).
         seed: shuffle order and wrong-pair draws.
         repeat: repeat forever (reshuffled each pass).
+        skip_batches: start this many batches into the stream, with the same batches
+            (order and wrong pairs) that would have followed: resuming a run where it
+            stopped. Skipped elements are not loaded.
 
     Returns:
         A dataset of dicts:
@@ -160,6 +164,8 @@ def paired_dataset(
             "wrong_position": wrong,
         }
 
+    if skip_batches:
+        positions = positions.skip(skip_batches * batch_size)
     dataset = positions.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return _finish(dataset, batch_size, drop_remainder)
 

@@ -75,6 +75,17 @@ def test_same_seed_same_batches_other_seed_other_batches(index):
     assert positions(7) != positions(8)
 
 
+def test_skipping_batches_resumes_the_same_stream(index):
+    full = _batches(pipeline.paired_dataset(index, "train", 8, seed=4, repeat=True), 7)
+    resumed = _batches(
+        pipeline.paired_dataset(index, "train", 8, seed=4, repeat=True, skip_batches=4), 3
+    )
+    for a, b in zip(full[4:], resumed, strict=True):
+        np.testing.assert_array_equal(a["position"], b["position"])
+        np.testing.assert_array_equal(a["wrong_position"], b["wrong_position"])
+        np.testing.assert_array_equal(a["image"], b["image"])
+
+
 def test_epochs_cover_every_pair_once(index):
     dataset = pipeline.paired_dataset(index, "train", 5, seed=0, drop_remainder=False)
     positions = np.concatenate([b["position"] for b in _batches(dataset, 100)])

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import keras
 
-from avgan.models.layers import PixelScaling, SoundFeatures
+from avgan.models.layers import PixelScaling, SoundFeatures, standardize
 
 L2 = 0.015
 
@@ -93,9 +93,21 @@ class SoundClassifier(keras.Model):
 
     def encode(self, waveform, training: bool = False):
         """[batch, samples] -> [batch, encoding_dim], the 128-d sound encoding."""
-        x = _apply(self.convs, self.features(waveform), training)
+        return self._encode_features(self.features(waveform), training)
+
+    def _encode_features(self, x, training: bool):
+        x = _apply(self.convs, x, training)
         x = self.fc1(self.flatten(x))
         return self.fc2(self.drop1(x, training=training))
+
+    def classify_representation(self, spectrum):
+        """Instrument logits of a spectrogram in this model's representation.
+
+        For generated spectrograms (I2S), which have no waveform: [batch, bins, frames]
+        (e.g. a 128x44 log-mel in dB for an 'lms' classifier) -> [batch, num_classes].
+        """
+        encoding = self._encode_features(standardize(spectrum), training=False)
+        return self.fc3(encoding)
 
     def call(self, waveform, training: bool = False):
         encoding = self.drop2(self.encode(waveform, training=training), training=training)
@@ -136,12 +148,27 @@ class ImageClassifier(keras.Model):
         scale: float = 1.0,
         encoding_dim: int = 128,
         dropout: float = 0.5,
+        augment: bool = True,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.num_classes, self.scale = num_classes, scale
-        self.encoding_dim, self.dropout = encoding_dim, dropout
+        self.encoding_dim, self.dropout, self.augment = encoding_dim, dropout, augment
         self.pixels = PixelScaling()
+        # Training-time only: shifts, zoom and colour changes (hue moves clothes, rooms
+        # and materials alike), so the classifier must use the instrument's shape rather
+        # than the colours of the few players and rooms it was trained on.
+        self.augmentation = (
+            [
+                keras.layers.RandomTranslation(0.08, 0.08, fill_mode="nearest"),
+                keras.layers.RandomZoom(0.1, fill_mode="nearest"),
+                keras.layers.RandomHue(0.5, value_range=(-1.0, 1.0)),
+                keras.layers.RandomSaturation(0.3, value_range=(-1.0, 1.0)),
+                keras.layers.RandomBrightness(0.2, value_range=(-1.0, 1.0)),
+            ]
+            if augment
+            else []
+        )
         self.convs = []
         for i, base in enumerate((32, 32, 64, 64, 128, 128)):
             self.convs += [
@@ -160,7 +187,10 @@ class ImageClassifier(keras.Model):
 
     def encode(self, image, training: bool = False):
         """[batch, 64, 64, 3] -> [batch, encoding_dim], the 128-d image encoding."""
-        x = _apply(self.convs, self.pixels(image), training)
+        x = self.pixels(image)
+        if training:
+            x = _apply(self.augmentation, x, training)
+        x = _apply(self.convs, x, training)
         x = self.fc1(self.flatten(x))
         return self.fc2(self.drop1(x, training=training))
 
@@ -174,4 +204,5 @@ class ImageClassifier(keras.Model):
             "scale": self.scale,
             "encoding_dim": self.encoding_dim,
             "dropout": self.dropout,
+            "augment": self.augment,
         }

@@ -12,6 +12,14 @@ import tensorflow as tf
 from avgan.data import features
 
 
+def standardize(spectrum: tf.Tensor) -> tf.Tensor:
+    """[batch, bins, frames] -> [batch, bins, frames, 1], each example to zero mean and
+    unit variance (so a dB offset, e.g. a generated log-mel's 0 dB reference, does not
+    matter)."""
+    mean, variance = tf.nn.moments(spectrum, axes=[1, 2], keepdims=True)
+    return ((spectrum - mean) * tf.math.rsqrt(variance + 1e-6))[..., None]
+
+
 @keras.saving.register_keras_serializable(package="avgan")
 class SoundFeatures(keras.layers.Layer):
     """Raw waveforms -> a standardised time-frequency image.
@@ -29,9 +37,7 @@ class SoundFeatures(keras.layers.Layer):
         self.representation = representation
 
     def call(self, waveform):
-        spectrum = self._fn(tf.cast(waveform, tf.float32))
-        mean, variance = tf.nn.moments(spectrum, axes=[1, 2], keepdims=True)
-        return ((spectrum - mean) * tf.math.rsqrt(variance + 1e-6))[..., None]
+        return standardize(self._fn(tf.cast(waveform, tf.float32)))
 
     def compute_output_shape(self, input_shape):
         out = self._fn(tf.zeros([1, input_shape[-1] or 22050])).shape

@@ -53,7 +53,7 @@ METADATA_COLUMNS = (
     "fingering",
     "dbfs",
 )
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,8 +71,8 @@ class BuildConfig:
     preset: str = "small"
     seed: int = 0
     instruments: tuple[str, ...] = INSTRUMENT_NAMES
-    recordings: int = 4
-    seconds: float = 20.0
+    recordings: int = 8
+    seconds: float = 10.0
     validation_recordings: int | None = None
     min_dbfs: float = -40.0
     image_size: int = 64
@@ -84,11 +84,13 @@ class BuildConfig:
         return max(1, round(0.2 * self.recordings))
 
 
-# `full` gives about the paper's 17,555 Sub-URMP pairs (13 x 5 x 310 chunks, ~13% silent).
+# `full` gives about the paper's 17,555 Sub-URMP pairs (13 x 10 x 156 chunks, ~13% silent).
+# Many short recordings rather than few long ones: more players and rooms per instrument,
+# so classifiers learn instruments, not the people holding them.
 PRESETS: dict[str, dict] = {
     "tiny": dict(instruments=("cello", "flute", "trumpet"), recordings=2, seconds=4.0),
-    "small": dict(recordings=4, seconds=20.0),
-    "full": dict(recordings=5, seconds=155.0),
+    "small": dict(recordings=8, seconds=10.0),
+    "full": dict(recordings=10, seconds=78.0),
 }
 
 
@@ -279,7 +281,8 @@ def default_root(preset: str = "small", seed: int = 0) -> str:
     base = os.environ.get("AVGAN_DATA_DIR") or os.path.join(
         os.path.expanduser("~"), ".cache", "avgan"
     )
-    return os.path.join(base, f"synthetic-{preset}-seed{seed}")
+    # The format version is in the name: a preset whose definition changed builds anew.
+    return os.path.join(base, f"synthetic-{preset}-seed{seed}-v{FORMAT_VERSION}")
 
 
 def ensure_built(

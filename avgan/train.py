@@ -1,18 +1,25 @@
 """Train avgan's networks: `python -m avgan.train --mode=MODE [flags]`.
 
 Modes:
+  s2i                     sound-to-image GAN-CLS; --variant c (classifier encoding),
+                          n (no mismatch term) or a (autoencoder encoding)
+  s2i_pose                pose-oriented S2I, one model per --instrument (all in turn
+                          when not given), wrong pairs from the same instrument
+  i2s                     image-to-sound GAN-CLS (log-mel spectrograms)
   sound_classifier        SoundClassifier on --representation (paper Table 1)
   pitch_sound_classifier  SoundClassifier with a pitch head (pose-aware encoder)
   image_classifier        ImageClassifier (paper §3.4)
   sound_autoencoder       the stacked autoencoder of S2I-A
 
 With no --data, the synthetic ensemble (--synthetic_preset, default small) is used,
-built first if absent. Rerunning the same command resumes an interrupted run; a
-finished run is not repeated.
+built first if absent; GAN modes train the encoders they need first (into
+MODEL_DIR/encoders/) unless --sound_encoder / --image_encoder give them. Rerunning the
+same command resumes an interrupted run; a finished run is not repeated.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -21,7 +28,13 @@ from absl import app, flags, logging
 from avgan import config as config_lib
 from avgan.data import features
 
-MODES = ("sound_classifier", "pitch_sound_classifier", "image_classifier", "sound_autoencoder")
+GAN_MODES = ("s2i", "s2i_pose", "i2s")
+MODES = GAN_MODES + (
+    "sound_classifier",
+    "pitch_sound_classifier",
+    "image_classifier",
+    "sound_autoencoder",
+)
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("mode", None, MODES, "What to train.", required=True)
@@ -43,6 +56,23 @@ flags.DEFINE_integer("conv_layers", None, "Sound classifier conv layers: 3 or 4.
 flags.DEFINE_integer("epochs", None, "Training epochs (per stack for the autoencoder).")
 flags.DEFINE_integer("batch_size", None, "Batch size.")
 flags.DEFINE_integer("seed", None, "Random seed.")
+flags.DEFINE_enum("variant", "c", ["c", "n", "a"], "S2I variant: S2I-C, S2I-N or S2I-A.")
+flags.DEFINE_list("instrument", [], "Pose mode: the instrument(s) to train, one model each.")
+flags.DEFINE_string("sound_encoder", None, "A trained sound encoder (.keras) to condition on.")
+flags.DEFINE_string("image_encoder", None, "A trained image classifier (.keras).")
+flags.DEFINE_enum(
+    "strategy",
+    "auto",
+    ["auto", "mirrored", "multi_worker", "one_device"],
+    "tf.distribute strategy; multi_worker reads TF_CONFIG.",
+)
+flags.DEFINE_bool("mixed_precision", False, "Train in mixed_float16 (GPUs).")
+flags.DEFINE_bool("jit_compile", False, "XLA-compile the train step (slower on CPU).")
+flags.DEFINE_integer("checkpoint_every", 200, "Steps between checkpoints.", lower_bound=1)
+flags.DEFINE_integer(
+    "eval_every", 5, "Epochs between generated-accuracy evaluations.", lower_bound=1
+)
+flags.DEFINE_bool("ema", True, "Keep an EMA copy of the generator for sampling.")
 
 
 def resolve_config() -> config_lib.Config:
@@ -71,7 +101,42 @@ def default_model_dir(mode: str, config: config_lib.Config) -> str:
     name = mode
     if mode.endswith("sound_classifier"):
         name += f"-{config.model.representation}"
+    if mode == "s2i":
+        name += f"-{FLAGS.variant}"
     return os.path.join("runs", name)
+
+
+def train_gans(config: config_lib.Config, index, model_dir: str) -> list[dict]:
+    """One GAN, or for s2i_pose one per instrument (MODEL_DIR/<instrument>)."""
+    from avgan.training import gan
+
+    run = gan.GanRun(
+        mode=FLAGS.mode,
+        variant=FLAGS.variant,
+        sound_encoder=FLAGS.sound_encoder or "",
+        image_encoder=FLAGS.image_encoder or "",
+        strategy=FLAGS.strategy,
+        mixed_precision=FLAGS.mixed_precision,
+        jit_compile=FLAGS.jit_compile,
+        checkpoint_every=FLAGS.checkpoint_every,
+        eval_every=FLAGS.eval_every,
+        ema=FLAGS.ema,
+    )
+    if FLAGS.mode != "s2i_pose":
+        if FLAGS.instrument:
+            raise app.UsageError("--instrument is for --mode=s2i_pose")
+        return [gan.train_gan(config, index, model_dir, run)]
+    unknown = sorted(set(FLAGS.instrument) - set(index.instruments))
+    if unknown:
+        raise app.UsageError(
+            f"--instrument: unknown {', '.join(unknown)}; "
+            f"the data has {', '.join(index.instruments)}"
+        )
+    results = []
+    for name in FLAGS.instrument or index.instruments:
+        one = dataclasses.replace(run, instruments=(name,))
+        results.append(gan.train_gan(config, index, os.path.join(model_dir, name), one))
+    return results
 
 
 def main(argv: list[str]) -> None:
@@ -86,6 +151,15 @@ def main(argv: list[str]) -> None:
     model_dir = FLAGS.model_dir or default_model_dir(FLAGS.mode, config)
     index = layout.read_layout(data_root(config))
     print(index.report())
+    if FLAGS.mode in GAN_MODES:
+        try:
+            results = train_gans(config, index, model_dir)
+        except classifiers.ModelDirError as e:
+            raise app.UsageError(str(e)) from e
+        for metrics in results:
+            print(json.dumps({k: v for k, v in metrics.items() if k != "curve"}, indent=2))
+        print(f"model dir: {model_dir}")
+        return
     trainer = {
         "sound_classifier": classifiers.train_sound_classifier,
         "pitch_sound_classifier": lambda *a: classifiers.train_sound_classifier(*a, pitch=True),

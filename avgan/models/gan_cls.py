@@ -1,0 +1,316 @@
+"""GanCls: the matching-aware conditional GAN of the paper (§3.2), both directions.
+
+One Keras model holds the frozen encoder, the generator, the discriminator and an
+optional exponential moving average (EMA) of the generator. `train_step` takes the
+batches of `avgan.data.pipeline.paired_dataset` and makes one discriminator step
+and one generator step (GAN-CLS, Reed et al. 2016, Algorithm 1):
+
+    S2I: condition = sound encoding, real = picture, wrong = wrong pair's picture
+    I2S: condition = image encoding, real = spectrogram_target(sound),
+         wrong = spectrogram_target(wrong pair's sound)            (Eq. 7)
+
+With `wrong_pairs=False` (S2I-N) the discriminator has no mismatch term and the
+wrong samples are not read.
+
+Everything must be created in one `strategy.scope()`: the models, `GanCls` (which
+builds them and copies the EMA generator) and `compile` (which builds both
+optimizers on their variables: optimizers built later, inside the replicated step,
+fail). Per-example losses are averaged over the global batch, and noise is drawn for
+the global batch and sliced per replica, so N replicas compute what one replica
+computes on the whole batch.
+
+Persistence: `tf.train.Checkpoint(model=gan, d_optimizer=gan.d_optimizer,
+g_optimizer=gan.g_optimizer)` holds what training changes: generator, EMA generator,
+discriminator (BN statistics included), noise seed states, optimizer slots and step
+counters. The frozen encoder is not reliably in it (Keras 3 hides layers kept in
+Python lists from tf.train.Checkpoint, keras-team/keras#19425, and the encoders keep
+their convolutions in lists): load the same encoder file before restoring.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from avgan.data.pipeline import CHUNK_SAMPLES
+from avgan.models.i2s import spectrogram_target
+from avgan.models.layers import PixelScaling
+from avgan.models.s2i import IMAGE_SIZE
+from avgan.training.losses import generator_loss, matching_aware_discriminator_loss
+
+DIRECTIONS = ("s2i", "i2s")
+
+
+def _replica() -> tuple[tf.Tensor | int, int]:
+    """(replica id, replicas in sync) of the current replica context; (0, 1) outside one."""
+    context = tf.distribute.get_replica_context()
+    if context is None:  # cross-replica context: not inside strategy.run
+        return 0, 1
+    return context.replica_id_in_sync_group, context.num_replicas_in_sync
+
+
+class GanCls(keras.Model):
+    """Conditional GAN with a matching-aware discriminator (GAN-CLS) for S2I or I2S.
+
+    Args:
+        generator: (encoding, z) -> sample; `S2IGenerator` or `I2SGenerator`.
+        discriminator: (sample, encoding) -> [batch] logits.
+        encoder: a trained classifier or autoencoder with `.encode(x, training=False)`:
+            of waveforms for S2I (SoundClassifier, SoundAutoencoder), of uint8 images
+            for I2S (ImageClassifier). It is frozen (`trainable = False`) here.
+        direction: 's2i' or 'i2s'.
+        z_dim: noise dimension; must match the generator's.
+        wrong_pairs: train with the mismatch term (S2I-C, pose S2I, I2S); False gives
+            S2I-N.
+        ema_decay: d of the generator EMA, ema = d * ema + (1 - d) * w after every
+            generator step; None keeps no EMA.
+        seed: seeds the noise of training and of `generate`.
+    """
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        encoder: keras.Model,
+        direction: str = "s2i",
+        z_dim: int = 100,
+        wrong_pairs: bool = True,
+        ema_decay: float | None = 0.999,
+        seed: int = 0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+        if ema_decay is not None and not 0.0 <= ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1) or None, got {ema_decay}")
+        self.direction, self.z_dim = direction, z_dim
+        self.wrong_pairs, self.ema_decay = wrong_pairs, ema_decay
+        self.generator, self.discriminator, self.encoder = generator, discriminator, encoder
+        encoder.trainable = False
+        self.pixels = PixelScaling()
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.sample_seed_generator = keras.random.SeedGenerator(seed + 1)
+        # tf.train.Checkpoint does not see a SeedGenerator's state; this container makes
+        # it see them (without Keras counting them twice), so noise resumes exactly.
+        self.noise_state = tf.Module(name="noise_state")
+        self.noise_state.training = self.seed_generator.state
+        self.noise_state.sampling = self.sample_seed_generator.state
+
+        encoding = self._build_networks()
+        self.ema_generator = None
+        if ema_decay is not None:
+            config = {**generator.get_config(), "name": f"ema_{generator.name}"}
+            self.ema_generator = generator.__class__.from_config(config)
+            self.ema_generator.trainable = False
+            self._call_generator(self.ema_generator, encoding)
+            for ema, weight in zip(self.ema_generator.weights, generator.weights, strict=True):
+                ema.assign(weight)
+
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.real_score_tracker = keras.metrics.Mean(name="real_score")
+        self.wrong_score_tracker = keras.metrics.Mean(name="wrong_score") if wrong_pairs else None
+        self.fake_score_tracker = keras.metrics.Mean(name="fake_score")
+        self.built = True
+
+    def _dummy_condition(self) -> tf.Tensor:
+        if self.direction == "s2i":
+            return tf.zeros([1, CHUNK_SAMPLES], tf.float32)
+        return tf.zeros([1, IMAGE_SIZE, IMAGE_SIZE, 3], tf.uint8)
+
+    def _call_generator(self, generator: keras.Model, encoding: tf.Tensor) -> tf.Tensor:
+        return generator((encoding, tf.zeros([1, self.z_dim])), training=False)
+
+    def _build_networks(self) -> tf.Tensor:
+        """Creates every variable now, in the caller's strategy scope, and checks shapes.
+
+        Returns the encoding of a dummy condition, [1, encoding_dim].
+        """
+        condition = self._dummy_condition()
+        self.pixels(tf.zeros([1, IMAGE_SIZE, IMAGE_SIZE, 3], tf.uint8))
+        if not self.encoder.built:
+            self.encoder(condition, training=False)  # build heads `encode` does not reach
+        encoding = self.encoder.encode(condition, training=False)
+        if getattr(self.generator, "z_dim", self.z_dim) != self.z_dim:
+            raise ValueError(f"z_dim={self.z_dim} but the generator takes {self.generator.z_dim}")
+        for network in (self.generator, self.discriminator):
+            expected = getattr(network, "encoding_dim", encoding.shape[-1])
+            if expected != encoding.shape[-1]:
+                raise ValueError(
+                    f"the encoder gives {encoding.shape[-1]}-d encodings but {network.name} "
+                    f"takes encoding_dim={expected}"
+                )
+        sample = self._call_generator(self.generator, encoding)
+        logits = self.discriminator((sample, encoding), training=False)
+        if logits.shape != (1,):
+            raise ValueError(f"the discriminator must return [batch] logits, got {logits.shape}")
+        return encoding
+
+    @property
+    def metrics(self) -> list[keras.metrics.Metric]:
+        # Listed here so Keras resets them at the start of every epoch.
+        trackers = [self.d_loss_tracker, self.g_loss_tracker, self.real_score_tracker]
+        if self.wrong_score_tracker is not None:
+            trackers.append(self.wrong_score_tracker)
+        return trackers + [self.fake_score_tracker]
+
+    def compile(
+        self,
+        d_optimizer: keras.optimizers.Optimizer,
+        g_optimizer: keras.optimizers.Optimizer,
+        **kwargs,
+    ) -> None:
+        """Sets and builds both optimizers; call inside the scope the model was made in.
+
+        `model.optimizer` is the generator's, so its `iterations` counts train steps
+        for Keras callbacks. Other keyword arguments (jit_compile, steps_per_execution,
+        run_eagerly) go to `keras.Model.compile`.
+        """
+        if tf.distribute.get_strategy() is not self.distribute_strategy:
+            raise ValueError(
+                "GanCls.compile must run inside the strategy.scope() the model was built in"
+            )
+        if self.dtype_policy.name == "mixed_float16":
+            # float16 gradients underflow without loss scaling; Keras would wrap only the
+            # optimizer it is given, so wrap both here.
+            d_optimizer, g_optimizer = (
+                opt
+                if isinstance(opt, keras.optimizers.LossScaleOptimizer)
+                else keras.optimizers.LossScaleOptimizer(opt)
+                for opt in (d_optimizer, g_optimizer)
+            )
+        super().compile(optimizer=g_optimizer, **kwargs)
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+        # Slots must exist before the replicated step: build them here, in the scope.
+        d_optimizer.build(self.discriminator.trainable_variables)
+        g_optimizer.build(self.generator.trainable_variables)
+
+    def encode(self, condition_input) -> tf.Tensor:
+        """Raw condition (waveforms for S2I, uint8 pictures for I2S) -> [batch, 128]."""
+        return tf.stop_gradient(self.encoder.encode(condition_input, training=False))
+
+    def _samples(self, batch: dict) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor | None]:
+        """(raw condition, real samples, wrong samples or None) of a pipeline batch."""
+        if self.direction == "s2i":
+            wrong = self.pixels(batch["wrong_image"]) if self.wrong_pairs else None
+            return batch["sound"], self.pixels(batch["image"]), wrong
+        wrong = spectrogram_target(batch["wrong_sound"]) if self.wrong_pairs else None
+        return batch["image"], spectrogram_target(batch["sound"]), wrong
+
+    def _noise(self, local_batch: tf.Tensor) -> tf.Tensor:
+        """[local_batch, z_dim] normal noise: this replica's slice of the global batch's.
+
+        Every replica draws the same global noise from the same seed state and keeps
+        its own rows, so the noise of an example does not depend on the replica count.
+        """
+        replica_id, replicas = _replica()
+        z = keras.random.normal([local_batch * replicas, self.z_dim], seed=self.seed_generator)
+        return z[replica_id * local_batch : (replica_id + 1) * local_batch]
+
+    def train_step(self, batch: dict) -> dict[str, tf.Tensor]:
+        condition_input, real, wrong = self._samples(batch)
+        encoding = self.encode(condition_input)
+        local_batch = tf.shape(real)[0]
+        global_batch = local_batch * _replica()[1]
+        z = self._noise(local_batch)
+
+        def average(per_example):
+            return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
+
+        # The fake is generated once (GAN-CLS): D learns from it, then G learns from the
+        # updated D's view of it, with gradients through this same forward pass.
+        with tf.GradientTape() as g_tape:
+            fake = self.generator((encoding, z), training=True)
+            with g_tape.stop_recording():
+                with tf.GradientTape() as d_tape:
+                    real_logits = self.discriminator((real, encoding), training=True)
+                    wrong_logits = (
+                        self.discriminator((wrong, encoding), training=True)
+                        if wrong is not None
+                        else None
+                    )
+                    fake_logits = self.discriminator(
+                        (tf.stop_gradient(fake), encoding), training=True
+                    )
+                    d_per_example = matching_aware_discriminator_loss(
+                        real_logits, fake_logits, wrong_logits
+                    )
+                    d_loss = self.d_optimizer.scale_loss(average(d_per_example))
+                d_variables = self.discriminator.trainable_variables
+                d_grads = d_tape.gradient(d_loss, d_variables)
+                self.d_optimizer.apply(d_grads, d_variables)
+            g_logits = self.discriminator((fake, encoding), training=True)
+            g_per_example = generator_loss(g_logits)
+            g_loss = self.g_optimizer.scale_loss(average(g_per_example))
+        g_variables = self.generator.trainable_variables
+        self.g_optimizer.apply(g_tape.gradient(g_loss, g_variables), g_variables)
+        self._update_ema()
+
+        # Trackers average over replicas (and over the epoch's steps).
+        self.d_loss_tracker.update_state(tf.reduce_mean(d_per_example))
+        self.g_loss_tracker.update_state(tf.reduce_mean(g_per_example))
+        self.real_score_tracker.update_state(tf.reduce_mean(tf.sigmoid(real_logits)))
+        if wrong_logits is not None:
+            self.wrong_score_tracker.update_state(tf.reduce_mean(tf.sigmoid(wrong_logits)))
+        self.fake_score_tracker.update_state(tf.reduce_mean(tf.sigmoid(fake_logits)))
+        return {m.name: m.result() for m in self.metrics}
+
+    def _update_ema(self) -> None:
+        """ema = d * ema + (1 - d) * w over all generator weights (BN statistics too).
+
+        Runs on every replica: each updates its own copy of the EMA variables from its
+        copy of the generator's, which `tf.distribute` keeps identical (mirrored
+        trainable variables, synchronised batch-norm statistics), so the copies stay
+        identical without any cross-replica communication.
+        """
+        if self.ema_generator is None:
+            return
+        d = self.ema_decay
+        for ema, weight in zip(self.ema_generator.weights, self.generator.weights, strict=True):
+            ema.assign(d * ema + (1.0 - d) * weight)
+
+    def generate(self, condition_input, z=None, use_ema: bool = True) -> tf.Tensor:
+        """Samples for raw conditions, in inference mode.
+
+        Args:
+            condition_input: S2I: [batch, 22050] float32 waveforms; I2S: [batch, 64, 64,
+                3] uint8 pictures.
+            z: [batch, z_dim] noise; None draws it from the sampling seed (independent
+                of the training noise).
+            use_ema: use the EMA generator when there is one.
+
+        Returns:
+            S2I: [batch, 64, 64, 3] float32 in [-1, 1]; I2S: [batch, 128, 34, 1] float32
+            in [-1, 1] (see `avgan.models.i2s.to_log_mel_44`).
+        """
+        encoding = self.encode(condition_input)
+        if z is None:
+            z = keras.random.normal(
+                [tf.shape(encoding)[0], self.z_dim], seed=self.sample_seed_generator
+            )
+        else:
+            z = tf.convert_to_tensor(z, tf.float32)
+            rows, conditions = z.shape[0], encoding.shape[0]
+            if rows is not None and conditions is not None and rows != conditions:
+                raise ValueError(f"z has {rows} rows for {conditions} conditions")
+        generator = (
+            self.ema_generator if use_ema and self.ema_generator is not None else self.generator
+        )
+        # float32 even under mixed precision, as the docstring says.
+        return tf.cast(generator((encoding, z), training=False), tf.float32)
+
+    def call(self, inputs, training: bool = False):
+        """Samples of the trained (not EMA) generator, in inference mode.
+
+        Args:
+            inputs: (raw condition, z), or a pipeline batch (dict), whose conditions get
+                noise from the sampling seed. Keras calls the model on a batch
+                symbolically in `fit` when some layer is unbuilt (e.g. an encoder's
+                training-only augmentation layers, which a frozen encoder never runs).
+        """
+        if isinstance(inputs, dict):
+            condition = inputs["sound"] if self.direction == "s2i" else inputs["image"]
+            return self.generate(condition, use_ema=False)
+        condition_input, z = inputs
+        return self.generator((self.encode(condition_input), z), training=False)

@@ -1,0 +1,237 @@
+"""Sound-to-image (S2I) generator and discriminator (paper §3.1, Fig. 2a).
+
+DCGAN networks conditioned as in GAN-CLS (Reed et al. 2016): the 128-d sound
+encoding is compressed to 64 by a fully connected layer and a leaky ReLU (phi). The
+generator concatenates phi with noise z and deconvolves it to a 64x64x3 picture
+(tanh, [-1, 1]); the discriminator convolves a picture down to 4x4, concatenates phi
+replicated over the 4x4 grid, and scores the pair with a 1x1 and a 4x4 convolution.
+
+Each block is a `keras.Sequential`: Keras 3 hides layers held in plain Python lists
+from `tf.train.Checkpoint` (keras-team/keras#19425), and the trainer checkpoints with
+it. Batch normalisation is `synchronized`: under `tf.distribute` every replica normalises
+with the statistics of the global batch, so training on N replicas computes what one
+replica computes on the whole batch, and the moving statistics stay identical on all
+replicas. Layers that feed a batch normalisation have no bias (its gradient would be
+pure round-off).
+
+The blocks shared with I2S (`phi`, the matching-aware logit head) live here and are
+imported by `avgan.models.i2s`.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+LEAK = 0.2  # DCGAN's leaky ReLU slope
+IMAGE_SIZE = 64
+
+
+def weight_init() -> keras.initializers.Initializer:
+    """DCGAN's initialisation, N(0, 0.02); a new instance per layer."""
+    return keras.initializers.RandomNormal(0.0, 0.02)
+
+
+def batch_norm(name: str | None = None) -> keras.layers.BatchNormalization:
+    """DCGAN's batch normalisation (decay 0.9, epsilon 1e-5), synchronised across replicas."""
+    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, synchronized=True, name=name)
+
+
+def projection(projection_dim: int) -> keras.Sequential:
+    """phi: encoding -> FC `projection_dim` -> leaky ReLU (paper §3.1)."""
+    return keras.Sequential(
+        [
+            keras.layers.Dense(projection_dim, kernel_initializer=weight_init(), name="fc"),
+            keras.layers.LeakyReLU(LEAK),
+        ],
+        name="phi",
+    )
+
+
+@keras.saving.register_keras_serializable(package="avgan")
+class MatchingHead(keras.layers.Layer):
+    """GAN-CLS's discriminator head: (4x4 features, encoding) -> one logit per pair.
+
+    phi(encoding) is replicated over the 4x4 grid and concatenated to the features,
+    then a 1x1 convolution (8 x width, BN, leaky ReLU) and a 4x4 valid convolution
+    give the logit.
+
+    Input: ([batch, 4, 4, c] float32, [batch, encoding_dim] float32).
+    Output: [batch] float32 logits.
+    """
+
+    def __init__(self, width: int, projection_dim: int = 64, **kwargs):
+        super().__init__(**kwargs)
+        self.width, self.projection_dim = width, projection_dim
+        self.phi = projection(projection_dim)
+        self.joint = keras.Sequential(
+            [
+                keras.layers.Conv2D(
+                    8 * width, 1, use_bias=False, kernel_initializer=weight_init(), name="conv"
+                ),
+                batch_norm(),
+                keras.layers.LeakyReLU(LEAK),
+            ],
+            name="joint",
+        )
+        self.logit = keras.layers.Conv2D(
+            1, 4, padding="valid", kernel_initializer=weight_init(), name="logit"
+        )
+
+    def call(self, inputs, training: bool = False):
+        features, encoding = inputs
+        phi = self.phi(encoding, training=training)
+        grid = tf.shape(features)[1:3]
+        tiled = tf.tile(phi[:, None, None, :], [1, grid[0], grid[1], 1])
+        x = tf.concat([features, tiled], axis=-1)
+        x = self.joint(x, training=training)
+        return tf.reshape(self.logit(x), [-1])
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0][0],)
+
+    def get_config(self):
+        return {**super().get_config(), "width": self.width, "projection_dim": self.projection_dim}
+
+
+@keras.saving.register_keras_serializable(package="avgan")
+class S2IGenerator(keras.Model):
+    """(sound encoding, noise) -> picture.
+
+    Input: (encoding [batch, encoding_dim] float32, z [batch, z_dim] float32).
+    Output: [batch, 64, 64, 3] float32 in [-1, 1].
+
+    phi(encoding) ++ z -> FC 4x4x(8w) -> BN ReLU -> 5x5 stride-2 deconvolutions to
+    8x8x4w, 16x16x2w, 32x32xw (BN ReLU) -> 64x64x3 tanh (DCGAN).
+
+    Args:
+        width: DCGAN's gf_dim, w (the paper's 64).
+        z_dim: noise dimension (100).
+        encoding_dim: size of the sound encoding (128).
+        projection_dim: size of phi (64).
+    """
+
+    def __init__(
+        self,
+        width: int,
+        z_dim: int = 100,
+        encoding_dim: int = 128,
+        projection_dim: int = 64,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.width, self.z_dim = width, z_dim
+        self.encoding_dim, self.projection_dim = encoding_dim, projection_dim
+        self.phi = projection(projection_dim)
+        self.stem = keras.Sequential(
+            [
+                keras.layers.Dense(
+                    4 * 4 * 8 * width, use_bias=False, kernel_initializer=weight_init(), name="fc"
+                ),
+                keras.layers.Reshape((4, 4, 8 * width)),
+                batch_norm(),
+                keras.layers.ReLU(),
+            ],
+            name="stem",
+        )
+        ups = []
+        for i, channels in enumerate((4 * width, 2 * width, width)):
+            ups += [
+                keras.layers.Conv2DTranspose(
+                    channels,
+                    5,
+                    strides=2,
+                    padding="same",
+                    use_bias=False,
+                    kernel_initializer=weight_init(),
+                    name=f"deconv{i + 1}",
+                ),
+                batch_norm(),
+                keras.layers.ReLU(),
+            ]
+        ups.append(
+            keras.layers.Conv2DTranspose(
+                3,
+                5,
+                strides=2,
+                padding="same",
+                activation="tanh",
+                kernel_initializer=weight_init(),
+                name="deconv4",
+            )
+        )
+        self.ups = keras.Sequential(ups, name="ups")
+
+    def call(self, inputs, training: bool = False):
+        encoding, z = inputs
+        phi = self.phi(tf.cast(encoding, tf.float32), training=training)
+        x = tf.concat([phi, tf.cast(z, phi.dtype)], axis=-1)  # float16 under mixed precision
+        return self.ups(self.stem(x, training=training), training=training)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0][0], IMAGE_SIZE, IMAGE_SIZE, 3)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "width": self.width,
+            "z_dim": self.z_dim,
+            "encoding_dim": self.encoding_dim,
+            "projection_dim": self.projection_dim,
+        }
+
+
+@keras.saving.register_keras_serializable(package="avgan")
+class S2IDiscriminator(keras.Model):
+    """(picture, sound encoding) -> logit that the pair is a genuine one.
+
+    Input: (image [batch, 64, 64, 3] float32 in [-1, 1], encoding [batch, encoding_dim]).
+    Output: [batch] float32 logits (s = sigmoid(logit)).
+
+    4x4 stride-2 convolutions to 32x32xw (no BN), 16x16x2w, 8x8x4w, 4x4x8w (BN), all
+    leaky ReLU 0.2; then the GAN-CLS head (`MatchingHead`).
+
+    Args:
+        width: DCGAN's df_dim, w (the paper's 64).
+        encoding_dim: size of the sound encoding (128).
+        projection_dim: size of phi (64).
+    """
+
+    def __init__(self, width: int, encoding_dim: int = 128, projection_dim: int = 64, **kwargs):
+        super().__init__(**kwargs)
+        self.width, self.encoding_dim, self.projection_dim = width, encoding_dim, projection_dim
+        downs = []
+        for i, channels in enumerate((width, 2 * width, 4 * width, 8 * width)):
+            first = i == 0  # DCGAN: no batch normalisation on the input layer
+            downs.append(
+                keras.layers.Conv2D(
+                    channels,
+                    4,
+                    strides=2,
+                    padding="same",
+                    use_bias=first,
+                    kernel_initializer=weight_init(),
+                    name=f"conv{i + 1}",
+                )
+            )
+            if not first:
+                downs.append(batch_norm())
+            downs.append(keras.layers.LeakyReLU(LEAK))
+        self.downs = keras.Sequential(downs, name="downs")
+        self.head = MatchingHead(width, projection_dim, name="matching_head")
+
+    def call(self, inputs, training: bool = False):
+        image, encoding = inputs
+        x = self.downs(tf.cast(image, tf.float32), training=training)
+        return self.head((x, tf.cast(encoding, tf.float32)), training=training)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0][0],)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "width": self.width,
+            "encoding_dim": self.encoding_dim,
+            "projection_dim": self.projection_dim,
+        }

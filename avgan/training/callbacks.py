@@ -1,0 +1,190 @@
+"""Keras callbacks of GAN training: checkpoints, a non-finite guard, TensorBoard pictures,
+and the accuracy of generated samples under a classifier (paper Fig. 9)."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from avgan.models.i2s import to_log_mel_44
+
+
+def image_grid(images: np.ndarray, columns: int) -> np.ndarray:
+    """[n, h, w, c] uint8 or float in [-1, 1] -> one [rows*h, columns*w, c] uint8 picture."""
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        images = np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    n, h, w, c = images.shape
+    rows = math.ceil(n / columns)
+    grid = np.zeros((rows * h, columns * w, c), np.uint8)
+    for i, image in enumerate(images):
+        r, col = divmod(i, columns)
+        grid[r * h : (r + 1) * h, col * w : (col + 1) * w] = image
+    return grid
+
+
+def spectrogram_pictures(spectrograms: np.ndarray) -> np.ndarray:
+    """[n, 128, frames, 1] in [-1, 1] -> [n, 128, frames, 3] uint8, low pitches at the bottom."""
+    s = np.clip((np.asarray(spectrograms)[..., 0] + 1.0) / 2.0, 0.0, 1.0)[:, ::-1]
+    # A dark-to-bright palette (black, purple, orange, yellow) as spectrogram viewers use.
+    stops = np.array([[0, 0, 0], [90, 20, 120], [230, 100, 30], [255, 240, 120]], np.float32)
+    position = s * (len(stops) - 1)
+    low = np.floor(position).astype(int).clip(0, len(stops) - 2)
+    frac = (position - low)[..., None]
+    return (stops[low] * (1 - frac) + stops[low + 1] * frac).astype(np.uint8)
+
+
+class NonFiniteLossError(RuntimeError):
+    """Training produced a NaN or infinite loss."""
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Stops training at the first step whose losses are not finite.
+
+    Put it before CheckpointEvery: the bad step is never saved, so the last checkpoint
+    on disk is the last good one. `failed_step` names the step afterwards.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.failed_step: int | None = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        bad = {k: v for k, v in logs.items() if k.endswith("loss") and not np.isfinite(float(v))}
+        if bad:
+            self.failed_step = int(self.model.optimizer.iterations.numpy())
+            self.model.stop_training = True
+
+
+class CheckpointEvery(keras.callbacks.Callback):
+    """Saves a tf.train.CheckpointManager every `every` steps and at the end of training,
+    numbered by the step; skips saving once training was stopped for a bad loss."""
+
+    def __init__(self, manager: tf.train.CheckpointManager, every: int, guard: StopOnNonFinite):
+        super().__init__()
+        self.manager, self.every, self.guard = manager, every, guard
+
+    def _step(self) -> int:
+        return int(self.model.optimizer.iterations.numpy())
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self._step()
+        if self.guard.failed_step is None and step % self.every == 0:
+            self.manager.save(checkpoint_number=step)
+
+    def on_train_end(self, logs=None):
+        step = self._step()
+        if self.guard.failed_step is None and self.manager.latest_checkpoint != (
+            f"{self.manager._checkpoint_prefix}-{step}"  # noqa: SLF001
+        ):
+            self.manager.save(checkpoint_number=step)
+
+
+class Samples(keras.callbacks.Callback):
+    """Each epoch: TensorBoard pictures of generated samples for fixed conditions and noise.
+
+    S2I: a grid of [real | generated] pictures; I2S: real and generated spectrograms,
+    and the generated ones as audio (through `avgan.synthesis`).
+    """
+
+    def __init__(
+        self,
+        log_dir: str,
+        conditions: dict[str, dict],
+        z: np.ndarray,
+        direction: str,
+        audio: bool = True,
+    ):
+        super().__init__()
+        self.writer = tf.summary.create_file_writer(log_dir)
+        self.conditions, self.z, self.direction, self.audio = conditions, z, direction, audio
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = int(self.model.optimizer.iterations.numpy())
+        with self.writer.as_default(step=step):
+            for split, batch in self.conditions.items():
+                if self.direction == "s2i":
+                    fake = self.model.generate(
+                        batch["sound"], z=self.z[: len(batch["sound"])]
+                    ).numpy()
+                    real = batch["image"].numpy()
+                    pairs = np.stack([image_grid(real, 1), image_grid(fake, 1)], 0)
+                    grid = np.concatenate(list(pairs), axis=1)
+                    tf.summary.image(f"samples/{split}", grid[None], max_outputs=1)
+                else:
+                    from avgan.models.i2s import spectrogram_target
+
+                    fake = self.model.generate(
+                        batch["image"], z=self.z[: len(batch["image"])]
+                    ).numpy()
+                    real = spectrogram_target(batch["sound"]).numpy()
+                    tf.summary.image(
+                        f"spectrograms/{split}/generated", spectrogram_pictures(fake), max_outputs=4
+                    )
+                    tf.summary.image(
+                        f"spectrograms/{split}/real", spectrogram_pictures(real), max_outputs=4
+                    )
+                    if self.audio:
+                        from avgan.synthesis import log_mel_to_audio
+
+                        waves = log_mel_to_audio(to_log_mel_44(fake[:2]), n_iter=16)
+                        tf.summary.audio(f"audio/{split}", waves[..., None], 44100, max_outputs=2)
+        self.writer.flush()
+
+
+def generated_accuracy(model, classifier, dataset, direction: str, max_batches: int) -> float:
+    """Share of generated samples that `classifier` assigns to the condition's instrument.
+
+    S2I: generated pictures under the image classifier. I2S: generated spectrograms,
+    resized 128x34 -> 128x44 as the paper does, under the log-mel sound classifier.
+    """
+    hits = total = 0
+    for batch in dataset.take(max_batches):
+        if direction == "s2i":
+            logits = classifier(model.generate(batch["sound"]), training=False)
+        else:
+            generated = to_log_mel_44(model.generate(batch["image"]))
+            logits = classifier.classify_representation(generated)
+        predicted = tf.argmax(logits, -1, output_type=tf.int32)
+        hits += int(tf.reduce_sum(tf.cast(predicted == batch["label"], tf.int32)))
+        total += int(batch["label"].shape[0])
+    return hits / max(total, 1)
+
+
+class GeneratedAccuracy(keras.callbacks.Callback):
+    """Every `every` epochs: accuracy of generated samples on train and test conditions
+    (paper Fig. 9), logged to TensorBoard and kept in `history`."""
+
+    def __init__(
+        self,
+        log_dir: str,
+        classifier,
+        datasets: dict,
+        direction: str,
+        every: int,
+        max_batches: int = 8,
+    ):
+        super().__init__()
+        self.writer = tf.summary.create_file_writer(log_dir)
+        self.classifier, self.datasets = classifier, datasets
+        self.direction, self.every, self.max_batches = direction, every, max_batches
+        self.history: list[dict] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        step = int(self.model.optimizer.iterations.numpy())
+        row = {"epoch": epoch + 1, "step": step}
+        with self.writer.as_default(step=step):
+            for split, dataset in self.datasets.items():
+                accuracy = generated_accuracy(
+                    self.model, self.classifier, dataset, self.direction, self.max_batches
+                )
+                tf.summary.scalar(f"generated_accuracy/{split}", accuracy)
+                row[split] = accuracy
+        self.writer.flush()
+        self.history.append(row)

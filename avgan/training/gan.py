@@ -1,0 +1,327 @@
+"""GAN-CLS training under tf.distribute: S2I-C / S2I-N / S2I-A, pose-oriented S2I, I2S.
+
+`train_gan` trains one GAN into a model directory:
+
+    config.json, avgan_mode.json   the resolved configuration and the owning mode
+    checkpoints/                   tf.train.CheckpointManager: networks, EMA, optimizers,
+                                   step; rerunning resumes from the newest one
+    logs/                          TensorBoard: losses and scores, sample pictures,
+                                   spectrograms and audio (I2S), generated accuracy
+    metrics.json                   generated-sample accuracy on train and test
+                                   conditions, the Fig. 9 curve, time and steps/s
+    samples_test.png               held-out conditions: real (left) next to generated
+
+Encoders come by path (`sound_encoder`, `image_encoder`) or are trained first into
+MODEL_DIR/encoders/ by `avgan.training.classifiers`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from avgan.config import Config
+from avgan.data import pipeline
+from avgan.data.files import atomic_path, write_text
+from avgan.data.layout import PairIndex
+from avgan.models.gan_cls import GanCls
+from avgan.models.i2s import I2SDiscriminator, I2SGenerator, spectrogram_target
+from avgan.models.s2i import S2IDiscriminator, S2IGenerator
+from avgan.training import callbacks as cb
+from avgan.training import classifiers
+
+STRATEGIES = ("auto", "mirrored", "multi_worker", "one_device")
+VARIANTS = ("c", "n", "a")
+
+
+@dataclasses.dataclass(frozen=True)
+class GanRun:
+    """What to train.
+
+    Attributes:
+        mode: 's2i', 's2i_pose' or 'i2s'.
+        variant: S2I only: 'c' (classifier encoding), 'n' (no mismatch term), 'a'
+            (autoencoder encoding).
+        instruments: restrict the data (pose-oriented S2I trains one instrument).
+        checkpoint_every: steps between checkpoints.
+        eval_every: epochs between generated-accuracy measurements (Fig. 9).
+        ema: keep an EMA generator for sampling.
+        audio_summaries: I2S: TensorBoard audio of generated spectrograms each epoch
+            (Griffin-Lim: a few seconds per epoch on a CPU).
+    """
+
+    mode: str = "s2i"
+    variant: str = "c"
+    instruments: tuple[str, ...] = ()
+    sound_encoder: str = ""
+    image_encoder: str = ""
+    strategy: str = "auto"
+    mixed_precision: bool = False
+    jit_compile: bool = False
+    checkpoint_every: int = 200
+    eval_every: int = 5
+    ema: bool = True
+    audio_summaries: bool = True
+
+    @property
+    def direction(self) -> str:
+        return "i2s" if self.mode == "i2s" else "s2i"
+
+
+def make_strategy(name: str) -> tf.distribute.Strategy:
+    """'auto': mirrored over the visible GPUs if any, else one device (the CPU);
+    'mirrored': MirroredStrategy over all visible devices; 'multi_worker':
+    MultiWorkerMirroredStrategy from TF_CONFIG; 'one_device': the first GPU or the CPU."""
+    if name not in STRATEGIES:
+        raise ValueError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {name!r}")
+    gpus = tf.config.list_logical_devices("GPU")
+    if name == "multi_worker":
+        if "TF_CONFIG" not in os.environ:
+            raise ValueError("--strategy=multi_worker needs TF_CONFIG (cluster and task)")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "mirrored" or (name == "auto" and len(gpus) > 1):
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
+
+
+def _encoder_paths(config: Config, index: PairIndex, model_dir: str, run: GanRun) -> dict:
+    """Paths of the conditioning encoder and the evaluation classifier, training any
+    that were not given into MODEL_DIR/encoders/."""
+    root = os.path.join(model_dir, "encoders")
+    enc_config = config.replace(train=dict(epochs=max(config.train.epochs // 2, 1)))
+
+    def sound_classifier() -> str:
+        if run.sound_encoder and run.variant != "a":
+            return run.sound_encoder
+        path = os.path.join(root, "sound_classifier")
+        classifiers.train_sound_classifier(enc_config, index, path)
+        return os.path.join(path, classifiers.ENCODER_FILE)
+
+    def image_classifier() -> str:
+        if run.image_encoder:
+            return run.image_encoder
+        path = os.path.join(root, "image_classifier")
+        classifiers.train_image_classifier(enc_config, index, path)
+        return os.path.join(path, classifiers.ENCODER_FILE)
+
+    if run.direction == "i2s":
+        return {"condition": image_classifier(), "evaluator": sound_classifier()}
+    if run.variant == "a":
+        if run.sound_encoder:
+            condition = run.sound_encoder
+        else:
+            path = os.path.join(root, "sound_autoencoder")
+            classifiers.train_sound_autoencoder(enc_config, index, path)
+            condition = os.path.join(path, classifiers.ENCODER_FILE)
+        return {"condition": condition, "evaluator": image_classifier()}
+    return {"condition": sound_classifier(), "evaluator": image_classifier()}
+
+
+def build_gan(config: Config, run: GanRun, encoder: keras.Model) -> GanCls:
+    """Networks, GAN and both optimizers; call inside `strategy.scope()`."""
+    m = config.model
+    if run.direction == "s2i":
+        generator = S2IGenerator(m.width, z_dim=m.z_dim, encoding_dim=m.encoding_dim)
+        discriminator = S2IDiscriminator(m.width, encoding_dim=m.encoding_dim)
+    else:
+        generator = I2SGenerator(m.width, z_dim=m.z_dim, encoding_dim=m.encoding_dim)
+        discriminator = I2SDiscriminator(m.width, encoding_dim=m.encoding_dim)
+    gan = GanCls(
+        generator,
+        discriminator,
+        encoder,
+        direction=run.direction,
+        z_dim=m.z_dim,
+        wrong_pairs=run.variant != "n",
+        ema_decay=0.999 if run.ema else None,
+        seed=config.train.seed,
+    )
+
+    def adam():
+        return keras.optimizers.Adam(config.train.learning_rate, beta_1=config.train.beta_1)
+
+    gan.compile(adam(), adam(), jit_compile=run.jit_compile)
+    return gan
+
+
+def _wrong_pairs(run: GanRun) -> str:
+    return "pose" if run.mode == "s2i_pose" else "instrument"
+
+
+def _fixed_conditions(index: PairIndex, run: GanRun, n: int) -> dict[str, dict]:
+    """A fixed batch of conditions from each split, spread over the instruments."""
+    out = {}
+    for split in ("train", "validation"):
+        # A seeded shuffle of the whole split, so the batch mixes instruments.
+        dataset = pipeline.paired_dataset(
+            index,
+            split,
+            n,
+            wrong_pairs=_wrong_pairs(run),
+            instruments=list(run.instruments) or None,
+            seed=1,
+            drop_remainder=False,
+        )
+        out[split] = next(iter(dataset))
+    return out
+
+
+def train_gan(
+    config: Config, index: PairIndex, model_dir: str, run: GanRun, verbose: int = 1
+) -> dict:
+    """Trains (or resumes) one GAN; returns its metrics.
+
+    Raises:
+        cb.NonFiniteLossError: a loss became NaN/inf; names the step; the newest
+            checkpoint on disk is the last good one.
+    """
+    if run.mode not in ("s2i", "s2i_pose", "i2s") or run.variant not in VARIANTS:
+        raise ValueError(f"unknown mode/variant {run.mode}/{run.variant}")
+    details = {"variant": run.variant} if run.direction == "s2i" else {}
+    if run.instruments:
+        details["instruments"] = ",".join(run.instruments)
+    classifiers.claim_model_dir(model_dir, run.mode, **details)
+    config.save(model_dir)
+    write_text(os.path.join(model_dir, "run.json"), json.dumps(dataclasses.asdict(run), indent=2))
+    finished = os.path.join(model_dir, "metrics.json")
+    if os.path.exists(finished):
+        with open(finished) as f:
+            return json.load(f)
+
+    paths = _encoder_paths(config, index, model_dir, run)
+    if run.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    keras.utils.set_random_seed(config.train.seed)
+    strategy = make_strategy(run.strategy)
+    instruments = list(run.instruments) or None
+    n_train = len(pipeline._select(index, "train", instruments))  # noqa: SLF001
+    steps_per_epoch = max(n_train // config.train.batch_size, 1)
+
+    with strategy.scope():
+        encoder = keras.models.load_model(paths["condition"])
+        gan = build_gan(config, run, encoder)
+        checkpoint = tf.train.Checkpoint(
+            generator=gan.generator,
+            discriminator=gan.discriminator,
+            d_optimizer=gan.d_optimizer,
+            g_optimizer=gan.g_optimizer,
+            noise_seed=gan.seed_generator.state.value,  # the training noise resumes too
+            **({"ema_generator": gan.ema_generator} if gan.ema_generator is not None else {}),
+        )
+        manager = tf.train.CheckpointManager(
+            checkpoint, os.path.join(model_dir, "checkpoints"), max_to_keep=3
+        )
+        if manager.latest_checkpoint:
+            # Restore inside the scope so optimizer slots stay mirrored.
+            checkpoint.restore(manager.latest_checkpoint).expect_partial()
+    evaluator = keras.models.load_model(paths["evaluator"])
+    step = int(gan.optimizer.iterations.numpy())
+    if step and verbose:
+        print(f"resuming from step {step} ({manager.latest_checkpoint})")
+
+    dataset = pipeline.paired_dataset(
+        index,
+        "train",
+        config.train.batch_size,
+        wrong_pairs=_wrong_pairs(run),
+        instruments=instruments,
+        seed=config.train.seed,
+        repeat=True,
+        skip_batches=step,
+    )
+    eval_sets = {
+        split: pipeline.paired_dataset(
+            index,
+            split,
+            config.train.batch_size,
+            wrong_pairs=_wrong_pairs(run),
+            instruments=instruments,
+            seed=1,
+            drop_remainder=False,
+        )
+        for split in ("train", "validation")
+    }
+    conditions = _fixed_conditions(index, run, 8)
+    z = np.random.default_rng(config.train.seed).standard_normal((8, config.model.z_dim))
+    z = z.astype(np.float32)
+    guard = cb.StopOnNonFinite()
+    accuracy = cb.GeneratedAccuracy(
+        os.path.join(model_dir, "logs", "eval"), evaluator, eval_sets, run.direction, run.eval_every
+    )
+    callbacks = [
+        guard,
+        cb.CheckpointEvery(manager, run.checkpoint_every, guard),
+        keras.callbacks.TensorBoard(os.path.join(model_dir, "logs"), update_freq=25),
+        cb.Samples(
+            os.path.join(model_dir, "logs", "samples"),
+            conditions,
+            z,
+            run.direction,
+            audio=run.audio_summaries,
+        ),
+        accuracy,
+    ]
+    start = time.perf_counter()
+    gan.fit(
+        dataset,
+        epochs=config.train.epochs,
+        steps_per_epoch=steps_per_epoch,
+        initial_epoch=min(step // steps_per_epoch, config.train.epochs),
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    seconds = time.perf_counter() - start
+    steps_run = int(gan.optimizer.iterations.numpy()) - step
+    if guard.failed_step is not None:
+        raise cb.NonFiniteLossError(
+            f"non-finite loss at step {guard.failed_step}; training stopped. The newest "
+            f"checkpoint, {manager.latest_checkpoint}, is the last good one."
+        )
+
+    final = {
+        split: cb.generated_accuracy(gan, evaluator, ds, run.direction, max_batches=10**6)
+        for split, ds in eval_sets.items()
+    }
+    _write_sample_grid(
+        gan, conditions["validation"], z, run.direction, os.path.join(model_dir, "samples_test.png")
+    )
+    metrics = {
+        "mode": run.mode,
+        "variant": run.variant if run.direction == "s2i" else None,
+        "instruments": list(run.instruments),
+        "preset": config.preset,
+        "generated_accuracy": {"train": final["train"], "test": final["validation"]},
+        "curve": accuracy.history,
+        "steps": int(gan.optimizer.iterations.numpy()),
+        "steps_per_epoch": steps_per_epoch,
+        "seconds_this_run": round(seconds, 1),
+        "steps_per_second": round(steps_run / seconds, 3) if seconds else None,
+        "strategy": run.strategy,
+        "replicas": strategy.num_replicas_in_sync,
+        "encoders": paths,
+    }
+    write_text(finished, json.dumps(metrics, indent=2))
+    return metrics
+
+
+def _write_sample_grid(gan: GanCls, batch: dict, z: np.ndarray, direction: str, path: str) -> None:
+    """Held-out conditions: a column of real samples next to a column of generated ones."""
+    z = z[: len(batch["label"])]
+    if direction == "s2i":
+        real, fake = batch["image"].numpy(), gan.generate(batch["sound"], z=z).numpy()
+    else:
+        real = cb.spectrogram_pictures(spectrogram_target(batch["sound"]).numpy())
+        fake = cb.spectrogram_pictures(gan.generate(batch["image"], z=z).numpy())
+    columns = np.concatenate([cb.image_grid(real, 1), cb.image_grid(fake, 1)], axis=1)
+    picture = Image.fromarray(columns)
+    scale = 3 if direction == "s2i" else 1
+    picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+    with atomic_path(path) as tmp:
+        picture.save(tmp, "PNG")

@@ -1,0 +1,67 @@
+"""The GAN-CLS losses of the paper (§3.2, Eq. 3 and 4) as pure functions of logits.
+
+Each function returns one loss per example, `[batch]`; the caller averages over the
+GLOBAL batch with `tf.nn.compute_average_loss(per_example, global_batch_size=...)`,
+so that gradients summed across replicas by `tf.distribute` equal the gradient of
+the mean over the whole batch.
+
+Scores are the discriminator's sigmoid outputs: s_r for a right pair (real sample,
+its condition), s_w for a wrong pair (real sample, another pair's condition; the
+matching-aware term of GAN-CLS, Reed et al. 2016, Algorithm 1) and s_f for a fake
+pair (generated sample, its condition). log(s) and log(1 - s) are computed from the
+logits with the numerically stable sigmoid cross-entropy, never from sigmoid(logit).
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+
+def _log_sigmoid_loss(logits: tf.Tensor, label: float) -> tf.Tensor:
+    """-log s (label 1) or -log(1 - s) (label 0), s = sigmoid(logits), stably."""
+    logits = tf.cast(logits, tf.float32)  # float16 logits under mixed precision
+    return tf.nn.sigmoid_cross_entropy_with_logits(
+        labels=tf.fill(tf.shape(logits), label), logits=logits
+    )
+
+
+def matching_aware_discriminator_loss(
+    real_logits: tf.Tensor,
+    fake_logits: tf.Tensor,
+    wrong_logits: tf.Tensor | None = None,
+) -> tf.Tensor:
+    """The discriminator's loss: minus the objective it maximises in paper Eq. 4.
+
+    With wrong pairs (S2I-C, pose-oriented S2I, I2S; Eq. 4-7):
+        D maximises log s_r + (log(1 - s_w) + log(1 - s_f)) / 2,
+    so the loss is -log s_r - log(1 - s_w) / 2 - log(1 - s_f) / 2 (GAN-CLS).
+    Without them (S2I-N, "trained without the mismatch information"):
+        D maximises log s_r + log(1 - s_f).
+
+    Args:
+        real_logits: [batch] logits of right pairs.
+        fake_logits: [batch] logits of generated samples with their conditions.
+        wrong_logits: [batch] logits of wrong pairs, or None for S2I-N.
+
+    Returns:
+        [batch] float32 per-example losses.
+    """
+    real = _log_sigmoid_loss(real_logits, 1.0)
+    fake = _log_sigmoid_loss(fake_logits, 0.0)
+    if wrong_logits is None:
+        return real + fake
+    return real + 0.5 * (_log_sigmoid_loss(wrong_logits, 0.0) + fake)
+
+
+def generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
+    """The generator's loss: minus the objective of paper Eq. 3, G maximises log s_f.
+
+    The non-saturating form -log s_f (Goodfellow et al. 2014), as GAN-CLS uses.
+
+    Args:
+        fake_logits: [batch] discriminator logits of generated samples.
+
+    Returns:
+        [batch] float32 per-example losses.
+    """
+    return _log_sigmoid_loss(fake_logits, 1.0)

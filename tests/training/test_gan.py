@@ -1,0 +1,158 @@
+"""GAN training into a model directory: outputs, resume at the saved step, non-finite stop."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from avgan import config as config_lib
+from avgan.data import layout
+from avgan.training import callbacks as cb
+from avgan.training import classifiers, gan
+from tests.data.layout_fixture import write_layout
+
+
+def _config(epochs: int) -> config_lib.Config:
+    return config_lib.preset("tiny").replace(train=dict(epochs=epochs, batch_size=8))
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """A fixture layout and tiny trained encoders (1 epoch each)."""
+    root = tmp_path_factory.mktemp("gan")
+    write_layout(root / "data", recordings=3, chunks=4)
+    index = layout.read_layout(root / "data", progress=False)
+    sound = str(root / "sound")
+    image = str(root / "image")
+    classifiers.train_sound_classifier(_config(1), index, sound, verbose=0)
+    classifiers.train_image_classifier(_config(1), index, image, verbose=0)
+    return index, os.path.join(sound, "encoder.keras"), os.path.join(image, "encoder.keras")
+
+
+def _run(setup, **kwargs) -> gan.GanRun:
+    _, sound, image = setup
+    return gan.GanRun(
+        sound_encoder=sound,
+        image_encoder=image,
+        checkpoint_every=2,
+        eval_every=1,
+        audio_summaries=False,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("mode", ["s2i", "i2s"])
+def test_a_run_writes_its_outputs_and_resumes_at_the_saved_step(setup, tmp_path, mode):
+    index = setup[0]
+    model_dir = str(tmp_path / mode)
+    metrics = gan.train_gan(_config(1), index, model_dir, _run(setup, mode=mode), verbose=0)
+    steps_per_epoch = 24 // 8
+    assert metrics["steps"] == steps_per_epoch
+    assert 0.0 <= metrics["generated_accuracy"]["test"] <= 1.0
+    assert metrics["curve"][0]["epoch"] == 1 and "validation" in metrics["curve"][0]
+    for name in ("samples_test.png", "metrics.json", "config.json", "logs", "checkpoints"):
+        assert os.path.exists(os.path.join(model_dir, name)), name
+    assert tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints")).endswith(
+        f"ckpt-{steps_per_epoch}"
+    )
+    # A longer run in the same directory resumes at the saved step, not from zero.
+    os.remove(os.path.join(model_dir, "metrics.json"))
+    resumed = gan.train_gan(_config(2), index, model_dir, _run(setup, mode=mode), verbose=0)
+    assert resumed["steps"] == 2 * steps_per_epoch
+
+
+def test_s2i_n_and_pose_mode_train(setup, tmp_path):
+    index = setup[0]
+    n = gan.train_gan(_config(1), index, str(tmp_path / "n"), _run(setup, variant="n"), verbose=0)
+    assert n["variant"] == "n" and np.isfinite(n["generated_accuracy"]["train"])
+    pose = gan.train_gan(
+        _config(1),
+        index,
+        str(tmp_path / "pose"),
+        _run(setup, mode="s2i_pose", instruments=("flute",)),
+        verbose=0,
+    )
+    assert pose["instruments"] == ["flute"] and pose["steps"] == 1  # 8 flute pairs, batch 8
+
+
+def test_another_variant_in_the_same_dir_is_refused(setup, tmp_path):
+    index = setup[0]
+    model_dir = str(tmp_path / "c")
+    classifiers.claim_model_dir(model_dir, "s2i", variant="c")
+    with pytest.raises(classifiers.ModelDirError, match="variant=c"):
+        gan.train_gan(_config(1), index, model_dir, _run(setup, variant="n"), verbose=0)
+
+
+def test_a_non_finite_loss_stops_training_and_is_not_checkpointed(tmp_path):
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    checkpoint = tf.train.Checkpoint(model=model)
+    manager = tf.train.CheckpointManager(checkpoint, str(tmp_path), max_to_keep=3)
+    guard = cb.StopOnNonFinite()
+    saver = cb.CheckpointEvery(manager, every=1, guard=guard)
+    for callback in (guard, saver):
+        callback.set_model(model)
+    model.optimizer.iterations.assign(4)
+    guard.on_train_batch_end(0, {"d_loss": 0.5, "g_loss": 1.0})
+    saver.on_train_batch_end(0, {})
+    assert manager.latest_checkpoint.endswith("ckpt-4")
+    model.optimizer.iterations.assign(5)
+    guard.on_train_batch_end(0, {"d_loss": float("nan"), "g_loss": 1.0})
+    saver.on_train_batch_end(0, {})
+    saver.on_train_end()
+    assert guard.failed_step == 5 and model.stop_training
+    assert manager.latest_checkpoint.endswith("ckpt-4")  # the last good one
+
+
+def test_strategy_choice():
+    assert isinstance(gan.make_strategy("one_device"), tf.distribute.OneDeviceStrategy)
+    assert gan.make_strategy("mirrored").num_replicas_in_sync == 2  # the two logical CPUs
+    with pytest.raises(ValueError, match="TF_CONFIG"):
+        os.environ.pop("TF_CONFIG", None)
+        gan.make_strategy("multi_worker")
+    with pytest.raises(ValueError, match="one of auto, mirrored"):
+        gan.make_strategy("tpu")
+
+
+@pytest.mark.slow  # three TF start-ups and GAN steps: ~1 minute idle
+def test_killed_entry_point_resumes_at_the_saved_step(setup, tmp_path):
+    index, sound, image = setup
+    model_dir = tmp_path / "killed"
+    cmd = [
+        sys.executable,
+        "-m",
+        "avgan.train",
+        "--mode=s2i",
+        "--preset=tiny",
+        "--epochs=30",
+        f"--data={index.root}",
+        f"--model_dir={model_dir}",
+        f"--sound_encoder={sound}",
+        f"--image_encoder={image}",
+        "--checkpoint_every=3",
+        "--eval_every=100",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    checkpoints = model_dir / "checkpoints"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if tf.train.latest_checkpoint(str(checkpoints)):
+            break
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    saved = tf.train.latest_checkpoint(str(checkpoints))
+    assert saved, proc.stdout.read()[-3000:]
+    step = int(saved.rsplit("-", 1)[1])
+    rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    assert f"resuming from step {step}" in rerun.stdout
+    with open(model_dir / "metrics.json") as f:
+        assert json.load(f)["steps"] >= 30 * 3

@@ -257,7 +257,8 @@ class GanCls(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
     def _update_ema(self) -> None:
-        """ema = d * ema + (1 - d) * w over all generator weights (BN statistics too).
+        """ema = d * ema + (1 - d) * w over all generator weights (BN statistics too),
+        d = min(ema_decay, (1 + t) / (10 + t)) at generator step t.
 
         Runs on every replica: each updates its own copy of the EMA variables from its
         copy of the generator's, which `tf.distribute` keeps identical (mirrored
@@ -266,7 +267,11 @@ class GanCls(keras.Model):
         """
         if self.ema_generator is None:
             return
-        d = self.ema_decay
+        # Warm-up: with a fixed d of 0.999 a run of a few hundred steps would sample
+        # from a generator still mostly at its random initialisation. The effective
+        # decay min(d, (1 + t) / (10 + t)) grows with the step t.
+        t = tf.cast(self.g_optimizer.iterations, tf.float32)
+        d = tf.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
         for ema, weight in zip(self.ema_generator.weights, self.generator.weights, strict=True):
             ema.assign(d * ema + (1.0 - d) * weight)
 

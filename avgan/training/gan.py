@@ -151,6 +151,58 @@ def build_gan(config: Config, run: GanRun, encoder: keras.Model) -> GanCls:
     return gan
 
 
+def restore_gan(
+    config: Config, run: GanRun, encoder_path: str, model_dir: str
+) -> tuple[GanCls, tf.train.CheckpointManager]:
+    """Builds the GAN and restores MODEL_DIR/checkpoints' newest checkpoint, if any.
+
+    Call inside the strategy's scope: restoring there keeps optimizer slots mirrored.
+    """
+    encoder = keras.models.load_model(encoder_path)
+    gan = build_gan(config, run, encoder)
+    checkpoint = tf.train.Checkpoint(
+        generator=gan.generator,
+        discriminator=gan.discriminator,
+        d_optimizer=gan.d_optimizer,
+        g_optimizer=gan.g_optimizer,
+        noise_seed=gan.seed_generator.state.value,  # the training noise resumes too
+        **({"ema_generator": gan.ema_generator} if gan.ema_generator is not None else {}),
+    )
+    manager = tf.train.CheckpointManager(
+        checkpoint, os.path.join(model_dir, "checkpoints"), max_to_keep=3
+    )
+    if manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint).expect_partial()
+    return gan, manager
+
+
+def load_run(model_dir: str) -> tuple[GanCls, Config, GanRun, dict]:
+    """A trained GAN run from its model dir, for evaluation, generation and export.
+
+    Returns:
+        (gan with the newest checkpoint restored, config, run, encoder paths
+        {"condition", "evaluator"} as recorded in metrics.json).
+
+    Raises:
+        ValueError: MODEL_DIR is not a finished GAN run.
+    """
+    needed = [os.path.join(model_dir, n) for n in ("config.json", "run.json", "metrics.json")]
+    missing = [p for p in needed if not os.path.exists(p)]
+    if missing:
+        raise ValueError(f"{model_dir} is not a finished GAN run (missing {', '.join(missing)})")
+    with open(needed[0]) as f:
+        config = Config.from_dict(json.load(f))
+    with open(needed[1]) as f:
+        fields = json.load(f)
+    run = GanRun(**{**fields, "instruments": tuple(fields.get("instruments", ()))})
+    with open(needed[2]) as f:
+        paths = json.load(f)["encoders"]
+    gan, manager = restore_gan(config, run, paths["condition"], model_dir)
+    if not manager.latest_checkpoint:
+        raise ValueError(f"{model_dir}/checkpoints holds no checkpoint")
+    return gan, config, run, paths
+
+
 def _wrong_pairs(run: GanRun) -> str:
     return "pose" if run.mode == "s2i_pose" else "instrument"
 
@@ -205,22 +257,7 @@ def train_gan(
     steps_per_epoch = max(n_train // config.train.batch_size, 1)
 
     with strategy.scope():
-        encoder = keras.models.load_model(paths["condition"])
-        gan = build_gan(config, run, encoder)
-        checkpoint = tf.train.Checkpoint(
-            generator=gan.generator,
-            discriminator=gan.discriminator,
-            d_optimizer=gan.d_optimizer,
-            g_optimizer=gan.g_optimizer,
-            noise_seed=gan.seed_generator.state.value,  # the training noise resumes too
-            **({"ema_generator": gan.ema_generator} if gan.ema_generator is not None else {}),
-        )
-        manager = tf.train.CheckpointManager(
-            checkpoint, os.path.join(model_dir, "checkpoints"), max_to_keep=3
-        )
-        if manager.latest_checkpoint:
-            # Restore inside the scope so optimizer slots stay mirrored.
-            checkpoint.restore(manager.latest_checkpoint).expect_partial()
+        gan, manager = restore_gan(config, run, paths["condition"], model_dir)
     evaluator = keras.models.load_model(paths["evaluator"])
     step = int(gan.optimizer.iterations.numpy())
     if step and verbose:

@@ -131,11 +131,14 @@ def test_train_step_trains_g_and_d_but_not_the_encoder(first_step):
 
 def test_ema_generator_follows_the_generator(first_step):
     gan, _, before, _, _ = first_step
-    # ema = d * ema + (1 - d) * w with d = 0.5, after the generator's step.
+    # ema = d * ema + (1 - d) * w after the generator's step t = 1, with the warm-up
+    # d = min(ema_decay = 0.5, (1 + t) / (10 + t)) = 2 / 11.
+    assert int(gan.g_optimizer.iterations.numpy()) == 1
+    d = 2.0 / 11.0
     for old, ema, weight in zip(
         before["ema_generator"], gan.ema_generator.weights, gan.generator.weights, strict=False
     ):
-        np.testing.assert_allclose(ema.numpy(), 0.5 * old + 0.5 * weight.numpy(), atol=1e-7)
+        np.testing.assert_allclose(ema.numpy(), d * old + (1 - d) * weight.numpy(), atol=1e-6)
 
 
 def test_generate_encodes_the_raw_condition(first_step):

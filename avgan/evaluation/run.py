@@ -1,0 +1,122 @@
+"""Evaluate a trained GAN run: the paper's accuracy (Table 5, I2S), and the metrics it lacked.
+
+For a model dir written by `avgan.training.gan.train_gan`:
+- accuracy of generated samples under the evaluation classifier, on train and test
+  conditions (S2I: the image classifier on generated pictures; I2S: the log-mel sound
+  classifier on generated spectrograms resized 128x34 -> 128x44, as the paper does);
+- Fréchet distance between real and generated samples in that classifier's 128-d
+  feature space (test conditions);
+- diversity: mean pairwise distance of generated samples over noise draws, per
+  condition (0 means the generator ignores its noise);
+- pose-oriented S2I: pose fidelity, the correlation between the pose a regressor
+  (trained on real training pictures) reads from generated pictures and the
+  ground-truth pose of the conditioning sound; and the regressor's own correlation
+  on real test pictures, the ceiling.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from avgan.data import pipeline
+from avgan.data.layout import PairIndex
+from avgan.evaluation import diversity, frechet, pose
+from avgan.models.i2s import spectrogram_target, to_log_mel_44
+from avgan.training.callbacks import generated_accuracy
+
+
+def _features(evaluator, direction: str, samples: tf.Tensor) -> np.ndarray:
+    """Evaluator's 128-d encoding of pictures (S2I) or 128x34 spectrograms (I2S)."""
+    if direction == "s2i":
+        return evaluator.encode(samples, training=False).numpy().astype(np.float64)
+    from avgan.models.layers import standardize
+
+    encoded = evaluator._encode_features(standardize(to_log_mel_44(samples)), training=False)  # noqa: SLF001
+    return encoded.numpy().astype(np.float64)
+
+
+def evaluate_gan(
+    gan,
+    evaluator,
+    index: PairIndex,
+    direction: str,
+    instruments=None,
+    wrong_pairs: str = "instrument",
+    batch_size: int = 64,
+    diversity_conditions: int = 32,
+    draws: int = 8,
+    seed: int = 0,
+) -> dict:
+    """Metrics of a GAN on `index` (see the module docstring).
+
+    Returns:
+        {"accuracy": {"train", "test"}, "frechet_distance", "frechet_distance_real_split",
+         "diversity", "diversity_real"}; the real-split figures are references: the
+        distance between the train and test real samples, and the pairwise distance
+        among real samples.
+    """
+    datasets = {
+        split: pipeline.paired_dataset(
+            index,
+            split,
+            batch_size,
+            wrong_pairs=wrong_pairs,
+            instruments=instruments,
+            shuffle=False,
+            drop_remainder=False,
+        )
+        for split in ("train", "validation")
+    }
+    accuracy = {
+        name: generated_accuracy(gan, evaluator, datasets[split], direction, 10**6)
+        for name, split in (("train", "train"), ("test", "validation"))
+    }
+    real, fake, real_train = [], [], []
+    for split, out in (("validation", (real, fake)), ("train", (real_train, None))):
+        for batch in datasets[split]:
+            condition = batch["sound"] if direction == "s2i" else batch["image"]
+            target = batch["image"] if direction == "s2i" else spectrogram_target(batch["sound"])
+            out[0].append(_features(evaluator, direction, target))
+            if out[1] is not None:
+                out[1].append(_features(evaluator, direction, gan.generate(condition)))
+    real, fake, real_train = (np.concatenate(x) for x in (real, fake, real_train))
+
+    conditions = next(iter(datasets["validation"].unbatch().batch(diversity_conditions)))
+    condition = conditions["sound"] if direction == "s2i" else conditions["image"]
+
+    def generate(batch, draw_seed):
+        z = tf.random.stateless_normal([len(batch), gan.z_dim], [seed, draw_seed])
+        return gan.generate(batch, z=z)
+
+    spread = diversity.diversity_per_condition(generate, condition, draws=draws, seed=seed)
+    if direction == "s2i":
+        real_samples = conditions["image"].numpy()
+    else:
+        real_samples = spectrogram_target(conditions["sound"]).numpy()
+    return {
+        "accuracy": accuracy,
+        "frechet_distance": frechet.frechet_distance(real, fake),
+        "frechet_distance_real_split": frechet.frechet_distance(real, real_train),
+        "diversity": spread,
+        "diversity_real": diversity.pairwise_diversity(real_samples),
+        "test_conditions": int(len(real)),
+    }
+
+
+def evaluate_pose(gan, index: PairIndex, instrument: str, epochs: int = 15, seed: int = 0) -> dict:
+    """Pose fidelity of a pose-oriented S2I model of `instrument` (synthetic ensemble)."""
+    train = [p for p in index.split("train") if p.instrument == instrument]
+    test = [p for p in index.split("validation") if p.instrument == instrument]
+    if any(p.pose is None for p in train + test):
+        raise ValueError(f"{index.root}: no pose metadata for {instrument}")
+    regressor = pose.train_pose_regressor(train, epochs=epochs, batch_size=32, seed=seed)
+    sounds = tf.stack([pipeline.load_sound(p.sound) for p in test])
+    generated = np.concatenate(
+        [gan.generate(sounds[i : i + 64]).numpy() for i in range(0, len(test), 64)]
+    )
+    truth = pose.pose_targets(test)
+    return {
+        "fidelity": pose.pose_fidelity(regressor, generated, truth),
+        "regressor_on_real": pose.regressor_accuracy(regressor, pose.load_pictures(test), truth),
+    }

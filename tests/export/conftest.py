@@ -1,0 +1,106 @@
+"""Tiny GAN runs trained for one step, in train_gan's layout, and their exports.
+
+A run directory holds config.json, run.json, the condition encoder under
+encoders/<kind>/encoder.keras (where train_gan trains it) and checkpoints/ written by a
+CheckpointManager with train_gan's keys. The models are width 8 (the tiny preset) and
+the encoders untrained: export correctness does not depend on what they learned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import threading
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from avgan import config as config_lib
+from avgan.export import saved_model, tflite
+from avgan.models.encoders import ImageClassifier, SoundClassifier
+from avgan.training import gan as gan_lib
+
+BATCH = 4
+
+
+def make_run(model_dir: str, direction: str, seed: int = 0):
+    """Writes a one-step-trained run into model_dir; returns its GanCls."""
+    config = config_lib.preset("tiny").replace(train=dict(batch_size=BATCH, seed=seed))
+    scale = config.model.encoder_scale
+    rng = np.random.default_rng(seed)
+    sound = (0.1 * rng.standard_normal((BATCH, 22050))).astype(np.float32)
+    images = rng.integers(0, 256, (BATCH, 64, 64, 3), dtype=np.uint8)
+    if direction == "s2i":
+        encoder, kind = SoundClassifier(3, scale=scale), "sound_classifier"
+        encoder(sound[:1])
+    else:
+        encoder, kind = ImageClassifier(3, scale=scale, augment=False), "image_classifier"
+        encoder(images[:1])
+    encoder_dir = os.path.join(model_dir, "encoders", kind)
+    os.makedirs(encoder_dir)
+    encoder.save(os.path.join(encoder_dir, "encoder.keras"))
+
+    run = gan_lib.GanRun(mode=direction)
+    config.save(model_dir)
+    with open(os.path.join(model_dir, "run.json"), "w") as f:
+        json.dump(dataclasses.asdict(run), f)
+    gan = gan_lib.build_gan(config, run, encoder)
+    if direction == "s2i":
+        batch = {"sound": sound, "image": images, "wrong_image": images[::-1].copy()}
+    else:
+        batch = {"image": images, "sound": sound, "wrong_sound": sound[::-1].copy()}
+    gan.train_step({k: tf.constant(v) for k, v in batch.items()})
+    checkpoint = tf.train.Checkpoint(
+        generator=gan.generator,
+        discriminator=gan.discriminator,
+        d_optimizer=gan.d_optimizer,
+        g_optimizer=gan.g_optimizer,
+        noise_seed=gan.seed_generator.state.value,
+        ema_generator=gan.ema_generator,
+    )
+    tf.train.CheckpointManager(checkpoint, os.path.join(model_dir, "checkpoints"), 3).save()
+    return gan
+
+
+@dataclasses.dataclass
+class Exported:
+    direction: str
+    gan: object  # the GanCls the run was saved from
+    model_dir: str
+    saved_model: str  # export/models/<name>/1
+    tflite_dir: str
+    tflite: dict  # variant -> tflite.Result
+    z_dim: int
+
+
+@pytest.fixture(scope="package")
+def exported(tmp_path_factory) -> dict[str, Exported]:
+    """Both directions: run, SavedModel, TFLite variants (converted in child processes,
+    both models at once, while the main process goes on)."""
+    root = tmp_path_factory.mktemp("export")
+    out = str(root / "export" / "models")
+    runs, threads, conversions = {}, [], {}
+    for direction in ("s2i", "i2s"):
+        model_dir = str(root / "runs" / direction)
+        gan = make_run(model_dir, direction)
+        restored = saved_model.restore_gan(model_dir)
+        tflite_dir = str(root / "export" / "tflite" / direction / "1")
+        source = os.path.join(tflite_dir, "source_saved_model")
+        saved_model.write_archive(saved_model.build_tflite_archive(restored), source, {})
+
+        def work(direction=direction, source=source, tflite_dir=tflite_dir):
+            conversions[direction] = tflite.convert(source, tflite_dir, raise_errors=False)
+
+        threads.append(threading.Thread(target=work))
+        threads[-1].start()
+        path = saved_model.export_saved_model(restored, out)
+        runs[direction] = (gan, model_dir, path, tflite_dir, restored.z_dim)
+    saved_model.write_models_config(out, str(root / "export" / "models.config"))
+    for thread in threads:
+        thread.join()
+    return {
+        d: Exported(d, gan, model_dir, path, tflite_dir, conversions[d], z_dim)
+        for d, (gan, model_dir, path, tflite_dir, z_dim) in runs.items()
+    }

@@ -1,0 +1,62 @@
+"""TFLite variants: converted in child processes, run under LiteRT, judged by their outputs."""
+
+import os
+
+import numpy as np
+import pytest
+
+from avgan.export import tflite
+from avgan.models.i2s import to_log_mel_44
+
+pytest.importorskip("ai_edge_litert.interpreter")
+
+# Stated tolerances: max |TFLite - Keras| relative to the spread (max - min) of the
+# Keras output, S2I on the generator's [-1, 1] tanh output, I2S on the log-mel in dB.
+# Relative, because a barely trained generator's outputs span a small range. int8 is
+# dynamic-range quantisation of the weights; TRANSPOSE_CONV's int8 history (DESIGN.md
+# §1) is why every variant is judged by its outputs, not by a successful conversion.
+TOLERANCE = {"float32": 1e-4, "float16": 1e-2, "int8": 5e-2}
+
+
+def _inputs(direction, z_dim, batch=2):
+    rng = np.random.default_rng(4)
+    z = rng.standard_normal((batch, z_dim)).astype(np.float32)
+    if direction == "s2i":
+        return {"waveform": (0.1 * rng.standard_normal((batch, 22050))).astype(np.float32), "z": z}
+    return {"image": rng.integers(0, 256, (batch, 64, 64, 3), dtype=np.uint8), "z": z}
+
+
+@pytest.mark.parametrize("variant", tflite.VARIANTS)
+@pytest.mark.parametrize("direction", ["s2i", "i2s"])
+def test_each_variant_runs_under_litert_and_matches_keras(exported, direction, variant):
+    e = exported[direction]
+    result = e.tflite[variant]
+    assert not result.error, result.error
+    assert os.path.getsize(result.path) == result.bytes > 0
+    inputs = _inputs(direction, e.z_dim)
+    condition = inputs["waveform" if direction == "s2i" else "image"]
+    keras_out = e.gan.generate(condition, z=inputs["z"]).numpy()
+    out = tflite.run_signature(tflite.load_interpreter(result.path), **inputs)
+    if direction == "s2i":
+        assert out["image"].dtype == np.uint8 and out["image"].shape == (2, 64, 64, 3)
+        reference, got = keras_out, out["image_float"]
+        levels = np.abs(out["image"].astype(int) - np.round((keras_out + 1) * 127.5)).max()
+        assert levels <= 1 + 255 * TOLERANCE[variant]
+    else:
+        assert out["log_mel"].shape == (2, 128, 44)
+        reference, got = to_log_mel_44(keras_out).numpy(), out["log_mel"]
+    spread = float(reference.max() - reference.min())
+    error = float(np.abs(got - reference).max())
+    print(f"{direction} {variant}: max |TFLite - Keras| = {error:.2e}, spread {spread:.2e}")
+    assert spread > 0 and error <= TOLERANCE[variant] * spread
+
+
+def test_a_converter_crash_is_reported_naming_the_variant(exported, tmp_path, monkeypatch):
+    """The child aborts (as the converter's `LLVM ERROR` does) converting float16: the
+    caller survives and gets an error naming the variant."""
+    source = os.path.join(exported["i2s"].tflite_dir, "source_saved_model")
+    monkeypatch.setenv("AVGAN_TFLITE_TEST_ABORT", "float16")
+    results = tflite.convert(source, str(tmp_path), ["float16"], raise_errors=False)
+    assert "killed by SIGABRT converting float16" in results["float16"].error
+    with pytest.raises(tflite.TFLiteError, match="TFLite float16 conversion failed.*SIGABRT"):
+        tflite.convert(source, str(tmp_path), ["float16"])

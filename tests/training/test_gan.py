@@ -156,3 +156,20 @@ def test_killed_entry_point_resumes_at_the_saved_step(setup, tmp_path):
     assert f"resuming from step {step}" in rerun.stdout
     with open(model_dir / "metrics.json") as f:
         assert json.load(f)["steps"] >= 30 * 3
+
+
+def test_evaluate_dir_writes_the_metrics(setup, tmp_path):
+    from avgan.evaluate import evaluate_dir
+
+    index = setup[0]
+    config = _config(1).replace(data=dict(root=index.root))
+    model_dir = str(tmp_path / "evaluated")
+    gan.train_gan(config, index, model_dir, _run(setup), verbose=0)
+    result = evaluate_dir(model_dir, draws=3, pose_epochs=1)
+    with open(os.path.join(model_dir, "evaluation.json")) as f:
+        assert json.load(f) == result
+    assert result["test_conditions"] == 12
+    assert 0.0 <= result["accuracy"]["test"] <= 1.0
+    assert result["frechet_distance"] >= 0.0 and result["diversity"] >= 0.0
+    # Real pictures of different pairs differ: the reference spread is positive.
+    assert result["diversity_real"] > 0.0

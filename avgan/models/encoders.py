@@ -155,16 +155,14 @@ class ImageClassifier(keras.Model):
         self.num_classes, self.scale = num_classes, scale
         self.encoding_dim, self.dropout, self.augment = encoding_dim, dropout, augment
         self.pixels = PixelScaling()
-        # Training-time only: shifts, zoom and colour changes (hue moves clothes, rooms
-        # and materials alike), so the classifier must use the instrument's shape rather
-        # than the colours of the few players and rooms it was trained on.
+        # Training-time only: shifts and zoom, so the classifier sees players placed
+        # and scaled as the held-out ones may be. Measured on `small` (12 epochs,
+        # held-out players): none 27%, shift+zoom 25-32%, plus hue/saturation/brightness
+        # 19% (batch-norm statistics of colour-shifted pictures no longer fit real ones).
         self.augmentation = (
             [
                 keras.layers.RandomTranslation(0.08, 0.08, fill_mode="nearest"),
                 keras.layers.RandomZoom(0.1, fill_mode="nearest"),
-                keras.layers.RandomHue(0.5, value_range=(-1.0, 1.0)),
-                keras.layers.RandomSaturation(0.3, value_range=(-1.0, 1.0)),
-                keras.layers.RandomBrightness(0.2, value_range=(-1.0, 1.0)),
             ]
             if augment
             else []

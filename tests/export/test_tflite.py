@@ -12,7 +12,7 @@ pytest.importorskip("ai_edge_litert.interpreter")
 
 # Stated tolerances: max |TFLite - Keras| relative to the spread (max - min) of the
 # Keras output, S2I on the generator's [-1, 1] tanh output, I2S on the log-mel in dB.
-# Relative, because a barely trained generator's outputs span a small range. int8 is
+# Plus 1e-5 absolute: float32 rounding of dB values near -40. int8 is
 # dynamic-range quantisation of the weights; TRANSPOSE_CONV's int8 history (DESIGN.md
 # §1) is why every variant is judged by its outputs, not by a successful conversion.
 TOLERANCE = {"float32": 1e-4, "float16": 1e-2, "int8": 5e-2}
@@ -48,7 +48,7 @@ def test_each_variant_runs_under_litert_and_matches_keras(exported, direction, v
     spread = float(reference.max() - reference.min())
     error = float(np.abs(got - reference).max())
     print(f"{direction} {variant}: max |TFLite - Keras| = {error:.2e}, spread {spread:.2e}")
-    assert spread > 0 and error <= TOLERANCE[variant] * spread
+    assert spread > 0.5 and error <= TOLERANCE[variant] * spread + 1e-5
 
 
 def test_a_converter_crash_is_reported_naming_the_variant(exported, tmp_path, monkeypatch):

@@ -67,6 +67,35 @@ def test_a_run_writes_its_outputs_and_resumes_at_the_saved_step(setup, tmp_path,
     resumed = gan.train_gan(_config(2), index, model_dir, _run(setup, mode=mode), verbose=0)
     assert resumed["steps"] == 2 * steps_per_epoch
 
+    # python -m avgan.generate on the trained run: S2I sound -> picture, I2S picture -> sound.
+    pair = index.split("validation")[0]
+    out = tmp_path / ("out.png" if mode == "s2i" else "out.wav")
+    given = ["--sound", pair.sound] if mode == "s2i" else ["--image", pair.image]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "avgan.generate",
+            f"--model_dir={model_dir}",
+            *given,
+            f"--out={out}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    if mode == "s2i":
+        from PIL import Image
+
+        with Image.open(out) as picture:
+            assert picture.size == (64, 64)
+    else:
+        from avgan.data import audio
+
+        waveform = audio.load_audio(out)
+        assert waveform.shape == (22050,) and np.isfinite(waveform.numpy()).all()
+
 
 def test_s2i_n_and_pose_mode_train(setup, tmp_path):
     index = setup[0]

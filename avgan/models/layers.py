@@ -17,7 +17,9 @@ def standardize(spectrum: tf.Tensor) -> tf.Tensor:
     unit variance (so a dB offset, e.g. a generated log-mel's 0 dB reference, does not
     matter)."""
     mean, variance = tf.nn.moments(spectrum, axes=[1, 2], keepdims=True)
-    return ((spectrum - mean) * tf.math.rsqrt(variance + 1e-6))[..., None]
+    # expand_dims, not [..., None]: the latter is a StridedSlice that TFLite runs only
+    # with Flex (select TF ops).
+    return tf.expand_dims((spectrum - mean) * tf.math.rsqrt(variance + 1e-6), -1)
 
 
 @keras.saving.register_keras_serializable(package="avgan")

@@ -81,14 +81,14 @@ def test_pitch_head_is_scored_on_pitched_chunks_only(index, tmp_path):
 
 def test_image_classifier_fits_and_reports_held_out_accuracy(index, tmp_path):
     model_dir = str(tmp_path / "ic")
-    metrics = classifiers.train_image_classifier(_config(8), index, model_dir, verbose=0)
+    metrics = classifiers.train_image_classifier(_config(20), index, model_dir, verbose=0)
     assert 0.0 <= metrics["accuracy"] <= 1.0 and metrics["mode"] == "image_classifier"
     # It learned the training pictures (their red channel encodes the instrument); the
     # fixture's held-out recordings have colours never seen, so only fitting is asserted.
     model = keras.models.load_model(os.path.join(model_dir, "encoder.keras"))
     images, labels = next(iter(pipeline.image_dataset(index, "train", 64, shuffle=False)))
     predicted = np.argmax(model(images, training=False).numpy(), axis=-1)
-    assert np.mean(predicted == labels.numpy()) > 0.5  # chance: 1/3; measured 0.71
+    assert np.mean(predicted == labels.numpy()) > 0.5  # chance: 1/3
 
 
 def test_autoencoder_trains_four_stacks_and_resumes(index, tmp_path):

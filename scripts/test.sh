@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 # FluidSynth renders real instrument audio; Chromium runs the rating app's browser test
 # (driven by the Python playwright package, which uses this system browser).
+# setup.sh installs what is missing, creates $VENV and runs pip install -e '.[dev]'.
 source scripts/setup.sh fluidsynth timgm6mb-soundfont chromium
 
 exec "$VENV/bin/python" -m pytest "$@"

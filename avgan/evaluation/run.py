@@ -16,6 +16,9 @@ For a model dir written by `avgan.training.gan.train_gan`:
 
 from __future__ import annotations
 
+import json
+import os
+
 import numpy as np
 import tensorflow as tf
 
@@ -120,3 +123,63 @@ def evaluate_pose(gan, index: PairIndex, instrument: str, epochs: int = 15, seed
         "fidelity": pose.pose_fidelity(regressor, generated, truth),
         "regressor_on_real": pose.regressor_accuracy(regressor, pose.load_pictures(test), truth),
     }
+
+
+def run_dirs(paths: list[str]) -> list[str]:
+    """The GAN run dirs named, a pose parent expanded to its instrument dirs."""
+    out = []
+    for path in paths:
+        if os.path.exists(os.path.join(path, "run.json")):
+            out.append(path)
+            continue
+        children = (
+            sorted(
+                os.path.join(path, d)
+                for d in os.listdir(path)
+                if os.path.exists(os.path.join(path, d, "run.json"))
+            )
+            if os.path.isdir(path)
+            else []
+        )
+        if not children:
+            raise ValueError(f"--model_dir {path}: no GAN run (run.json) there")
+        out += children
+    return out
+
+
+def evaluate_dir(model_dir: str, draws: int, pose_epochs: int) -> dict:
+    import keras
+
+    from avgan.data import layout
+    from avgan.data.synthetic import build
+    from avgan.training import gan as gan_lib
+
+    gan, config, run, paths = gan_lib.load_run(model_dir)
+    root = config.data.root or build.ensure_built(config.data.synthetic_preset, config.data.seed)
+    index = layout.read_layout(root, progress=False)
+    evaluator = keras.models.load_model(paths["evaluator"])
+    instruments = list(run.instruments) or None
+    result = {
+        "model_dir": model_dir,
+        "mode": run.mode,
+        "variant": run.variant if run.direction == "s2i" else None,
+        "instruments": list(run.instruments),
+        "preset": config.preset,
+        "data": root,
+        **evaluate_gan(
+            gan,
+            evaluator,
+            index,
+            run.direction,
+            instruments,
+            "pose" if run.mode == "s2i_pose" else "instrument",
+            draws=draws,
+            seed=config.train.seed,
+        ),
+    }
+    if run.mode == "s2i_pose":
+        result["pose"] = evaluate_pose(gan, index, run.instruments[0], pose_epochs)
+    from avgan.data.files import write_text
+
+    write_text(os.path.join(model_dir, "evaluation.json"), json.dumps(result, indent=2))
+    return result

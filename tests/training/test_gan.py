@@ -188,7 +188,7 @@ def test_killed_entry_point_resumes_at_the_saved_step(setup, tmp_path):
 
 
 def test_evaluate_dir_writes_the_metrics(setup, tmp_path):
-    from avgan.evaluate import evaluate_dir
+    from avgan.evaluation.run import evaluate_dir
 
     index = setup[0]
     config = _config(1).replace(data=dict(root=index.root))

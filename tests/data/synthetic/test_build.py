@@ -60,6 +60,18 @@ def test_metadata_pitch_and_pose_agree_with_the_instrument(tiny):
         assert int(row["playing"]) == int(expected.playing)
         assert int(row["fingering"]) == expected.fingering  # fingering depends on pitch only
     assert {int(r["pitch"]) for r in _rows(root)} - {-1}  # real notes were written
+    # Players and rooms come from pools shared by all instruments, fixed per recording.
+    for rows in _by_recording(_rows(root)).values():
+        assert len({(r["player"], r["room"]) for r in rows}) == 1
+        assert 0 <= int(rows[0]["player"]) < build.PLAYER_POOL
+        assert 0 <= int(rows[0]["room"]) < build.ROOM_POOL
+
+
+def _by_recording(rows: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for row in rows:
+        out.setdefault(row["recording"], []).append(row)
+    return out
 
 
 def test_loudness_is_measured_and_silence_dropped(tiny, tmp_path):

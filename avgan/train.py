@@ -142,6 +142,13 @@ def train_gans(config: config_lib.Config, index, model_dir: str) -> list[dict]:
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    if FLAGS.mode in GAN_MODES and FLAGS.strategy == "multi_worker":
+        from avgan.training import gan
+
+        try:
+            gan.make_strategy("multi_worker")  # before any other TF op (collectives)
+        except ValueError as e:
+            raise app.UsageError(str(e)) from e
     config = resolve_config()
     if config.model.conv_layers not in (3, 4):
         raise app.UsageError(f"--conv_layers must be 3 or 4, got {config.model.conv_layers}")

@@ -38,6 +38,7 @@ from avgan.training import callbacks as cb
 from avgan.training import classifiers
 
 STRATEGIES = ("auto", "mirrored", "multi_worker", "one_device")
+_MULTI_WORKER: tf.distribute.Strategy | None = None
 VARIANTS = ("c", "n", "a")
 
 
@@ -81,11 +82,16 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
     MultiWorkerMirroredStrategy from TF_CONFIG; 'one_device': the first GPU or the CPU."""
     if name not in STRATEGIES:
         raise ValueError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {name!r}")
-    gpus = tf.config.list_logical_devices("GPU")
     if name == "multi_worker":
         if "TF_CONFIG" not in os.environ:
             raise ValueError("--strategy=multi_worker needs TF_CONFIG (cluster and task)")
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        # Collective ops must be configured before TF runs any op: the first call, at
+        # program start, creates the strategy; later calls return the same one.
+        global _MULTI_WORKER
+        if _MULTI_WORKER is None:
+            _MULTI_WORKER = tf.distribute.MultiWorkerMirroredStrategy()
+        return _MULTI_WORKER
+    gpus = tf.config.list_logical_devices("GPU")
     if name == "mirrored" or (name == "auto" and len(gpus) > 1):
         return tf.distribute.MirroredStrategy()
     return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")

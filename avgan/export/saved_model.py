@@ -51,9 +51,9 @@ import avgan.models.encoders  # noqa: F401
 from avgan import synthesis
 from avgan.config import Config
 from avgan.data.files import write_text
-from avgan.models.gan_cls import GanCls
-from avgan.models.i2s import I2SDiscriminator, I2SGenerator, to_log_mel_44
-from avgan.models.s2i import IMAGE_SIZE, S2IDiscriminator, S2IGenerator
+from avgan.models.gan_cls import GanCls, make_gan
+from avgan.models.i2s import to_log_mel_44
+from avgan.models.s2i import IMAGE_SIZE
 
 CHUNK_SAMPLES = 22050  # 0.5 s at 44.1 kHz, the models' unit
 ENCODER_FILE = "encoder.keras"
@@ -135,22 +135,12 @@ def restore_gan(model_dir: str) -> RestoredGan:
         raise ExportError(f"no checkpoint in {os.path.join(model_dir, 'checkpoints')}")
     path = encoder_path(model_dir, run)
     encoder = keras.models.load_model(path)
-    m = config.model
-    # As avgan.training.gan.build_gan, without the optimizers (export needs no trainer).
-    if direction == "s2i":
-        generator = S2IGenerator(m.width, z_dim=m.z_dim, encoding_dim=m.encoding_dim)
-        discriminator = S2IDiscriminator(m.width, encoding_dim=m.encoding_dim)
-    else:
-        generator = I2SGenerator(m.width, z_dim=m.z_dim, encoding_dim=m.encoding_dim)
-        discriminator = I2SDiscriminator(m.width, encoding_dim=m.encoding_dim)
-    gan = GanCls(
-        generator,
-        discriminator,
+    gan = make_gan(
+        config.model,
+        direction,
         encoder,
-        direction=direction,
-        z_dim=m.z_dim,
         wrong_pairs=run.get("variant", "c") != "n",
-        ema_decay=0.999 if run.get("ema", True) else None,
+        ema=run.get("ema", True),
         seed=config.train.seed,
     )
     objects = {"generator": gan.generator}
@@ -167,7 +157,7 @@ def restore_gan(model_dir: str) -> RestoredGan:
         generator=gan.ema_generator if uses_ema else gan.generator,
         direction=direction,
         mode=mode,
-        z_dim=m.z_dim,
+        z_dim=config.model.z_dim,
         checkpoint=checkpoint,
         encoder_path=path,
         uses_ema=uses_ema,

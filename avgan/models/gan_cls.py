@@ -33,9 +33,9 @@ import keras
 import tensorflow as tf
 
 from avgan.data.pipeline import CHUNK_SAMPLES
-from avgan.models.i2s import spectrogram_target
+from avgan.models.i2s import I2SDiscriminator, I2SGenerator, spectrogram_target
 from avgan.models.layers import PixelScaling
-from avgan.models.s2i import IMAGE_SIZE
+from avgan.models.s2i import IMAGE_SIZE, S2IDiscriminator, S2IGenerator
 from avgan.training.losses import generator_loss, matching_aware_discriminator_loss
 
 DIRECTIONS = ("s2i", "i2s")
@@ -319,3 +319,32 @@ class GanCls(keras.Model):
             return self.generate(condition, use_ema=False)
         condition_input, z = inputs
         return self.generator((self.encode(condition_input), z), training=False)
+
+
+def make_gan(
+    model,
+    direction: str,
+    encoder: keras.Model,
+    wrong_pairs: bool = True,
+    ema: bool = True,
+    seed: int = 0,
+) -> GanCls:
+    """The networks of `direction` at the sizes of `model` (an avgan.config.ModelConfig),
+    wrapped in an uncompiled GanCls: the one place the trainer and the exporter build a
+    GAN. Call inside the strategy scope it will train in."""
+    if direction == "s2i":
+        generator = S2IGenerator(model.width, z_dim=model.z_dim, encoding_dim=model.encoding_dim)
+        discriminator = S2IDiscriminator(model.width, encoding_dim=model.encoding_dim)
+    else:
+        generator = I2SGenerator(model.width, z_dim=model.z_dim, encoding_dim=model.encoding_dim)
+        discriminator = I2SDiscriminator(model.width, encoding_dim=model.encoding_dim)
+    return GanCls(
+        generator,
+        discriminator,
+        encoder,
+        direction=direction,
+        z_dim=model.z_dim,
+        wrong_pairs=wrong_pairs,
+        ema_decay=0.999 if ema else None,
+        seed=seed,
+    )

@@ -31,9 +31,8 @@ from avgan.config import Config
 from avgan.data import pipeline
 from avgan.data.files import atomic_path, write_text
 from avgan.data.layout import PairIndex
-from avgan.models.gan_cls import GanCls
-from avgan.models.i2s import I2SDiscriminator, I2SGenerator, spectrogram_target
-from avgan.models.s2i import S2IDiscriminator, S2IGenerator
+from avgan.models.gan_cls import GanCls, make_gan
+from avgan.models.i2s import spectrogram_target
 from avgan.training import callbacks as cb
 from avgan.training import classifiers
 
@@ -132,21 +131,12 @@ def _encoder_paths(config: Config, index: PairIndex, model_dir: str, run: GanRun
 
 def build_gan(config: Config, run: GanRun, encoder: keras.Model) -> GanCls:
     """Networks, GAN and both optimizers; call inside `strategy.scope()`."""
-    m = config.model
-    if run.direction == "s2i":
-        generator = S2IGenerator(m.width, z_dim=m.z_dim, encoding_dim=m.encoding_dim)
-        discriminator = S2IDiscriminator(m.width, encoding_dim=m.encoding_dim)
-    else:
-        generator = I2SGenerator(m.width, z_dim=m.z_dim, encoding_dim=m.encoding_dim)
-        discriminator = I2SDiscriminator(m.width, encoding_dim=m.encoding_dim)
-    gan = GanCls(
-        generator,
-        discriminator,
+    gan = make_gan(
+        config.model,
+        run.direction,
         encoder,
-        direction=run.direction,
-        z_dim=m.z_dim,
         wrong_pairs=run.variant != "n",
-        ema_decay=0.999 if run.ema else None,
+        ema=run.ema,
         seed=config.train.seed,
     )
 

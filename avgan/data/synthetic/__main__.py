@@ -2,7 +2,7 @@
 
 Flags:
   --out DIR            output folder (Sub-URMP layout); rerunning resumes a killed build
-  --preset             tiny | small | full (small: 13 x 8 recordings of 10 s; full: ~17.5k pairs)
+  --preset             tiny | small | full (small: 13 x 32 recordings of 2.5 s; full: ~17.5k pairs)
   --seed N             everything is deterministic from the seed
   --soundfont PATH     a General MIDI .sf2 (default: TimGM6mb from timgm6mb-soundfont)
   --workers N          parallel processes (default: all cores)

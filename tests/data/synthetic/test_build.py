@@ -149,7 +149,7 @@ def test_other_settings_in_the_same_folder_are_refused(tiny):
 
 
 def test_presets_and_bad_names():
-    assert build.preset_config("small").recordings == 8
+    assert build.preset_config("small").recordings == 32
     assert len(build.preset_config("full").instruments) == 13
     with pytest.raises(ValueError, match="valid: tiny, small, full"):
         build.preset_config("huge")

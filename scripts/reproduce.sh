@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# From nothing to results/REPORT.md: builds the synthetic ensemble, trains the encoders
+# and the GAN variants (S2I-C, S2I-N, S2I-A, I2S, pose-oriented S2I) with one preset,
+# evaluates them, runs paper Table 1, and writes the report with its plots.
+#   scripts/reproduce.sh                 # cpu preset: ~2 hours on 2 CPU cores
+#   PRESET=paper GAN_EPOCHS=100 scripts/reproduce.sh    # on a GPU
+# Every step resumes or skips when rerun (a finished run is not repeated), so a killed
+# reproduction goes on where it stopped. Outputs: runs/reproduce/ (checkpoints,
+# TensorBoard logs, evaluation.json per GAN), results/REPORT.md and results/*.png.
+# Set TABLE1=0 to leave out Table 1 (scripts/reproduce_table1.sh), SETUP=0 to skip the
+# environment set-up (venv, pip, Debian packages).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [[ "${SETUP:-1}" == 1 ]]; then
+  source scripts/setup.sh fluidsynth timgm6mb-soundfont
+  PY="$VENV/bin/python"
+else
+  PY=${PY:-.venv/bin/python}
+fi
+
+PRESET=${PRESET:-cpu}
+RUN=${RUN:-runs/reproduce}
+GAN_EPOCHS=${GAN_EPOCHS:-12}
+POSE_EPOCHS=${POSE_EPOCHS:-60}
+POSE_INSTRUMENTS=${POSE_INSTRUMENTS:-cello}
+START=$(date +%s)
+train() { "$PY" -m avgan.train --preset="$PRESET" "$@"; }
+
+# Encoders: the conditioning encodings (S2I-C's sound classifier, S2I-A's autoencoder,
+# the pose-aware pitch classifier, I2S's image classifier) and the evaluators.
+train --mode=sound_classifier --representation=lms --epochs=${SOUND_EPOCHS:-8} \
+  --model_dir="$RUN/sound_classifier"
+train --mode=image_classifier --epochs=${IMAGE_EPOCHS:-20} --model_dir="$RUN/image_classifier"
+SOUND="$RUN/sound_classifier/encoder.keras"
+IMAGE="$RUN/image_classifier/encoder.keras"
+
+# The GANs, all with the same budget; Fig. 9 points every 2 epochs.
+gan() { train --epochs="$GAN_EPOCHS" --eval_every=2 --image_encoder="$IMAGE" "$@"; }
+gan --mode=s2i --variant=c --sound_encoder="$SOUND" --model_dir="$RUN/s2i-c"
+gan --mode=s2i --variant=n --sound_encoder="$SOUND" --model_dir="$RUN/s2i-n"
+train --mode=sound_autoencoder --epochs=${AUTOENCODER_EPOCHS:-3} --model_dir="$RUN/sound_autoencoder"
+gan --mode=s2i --variant=a --sound_encoder="$RUN/sound_autoencoder/encoder.keras" \
+  --model_dir="$RUN/s2i-a"
+gan --mode=i2s --sound_encoder="$SOUND" --model_dir="$RUN/i2s"
+train --mode=pitch_sound_classifier --epochs=${SOUND_EPOCHS:-8} \
+  --model_dir="$RUN/pitch_sound_classifier"
+# Pose-oriented S2I: one instrument's pairs (~115), so a smaller batch and more epochs.
+train --mode=s2i_pose --instrument="$POSE_INSTRUMENTS" --epochs="$POSE_EPOCHS" \
+  --batch_size=32 --eval_every=20 --image_encoder="$IMAGE" \
+  --sound_encoder="$RUN/pitch_sound_classifier/encoder.keras" --model_dir="$RUN/s2i_pose"
+
+"$PY" -m avgan.evaluate --model_dir="$RUN/s2i-c" --model_dir="$RUN/s2i-n" \
+  --model_dir="$RUN/s2i-a" --model_dir="$RUN/i2s" --model_dir="$RUN/s2i_pose" > /dev/null
+echo "$(( $(date +%s) - START ))" > "$RUN/seconds_gans.txt"
+
+if [[ "${TABLE1:-1}" == 1 ]]; then
+  RUNS="$RUN/table1" PY="$PY" scripts/reproduce_table1.sh --preset="$PRESET" --epochs=${TABLE1_EPOCHS:-5}
+fi
+"$PY" scripts/write_report.py "$RUN" --out results --seconds "$(( $(date +%s) - START ))"
+echo "report: results/REPORT.md"

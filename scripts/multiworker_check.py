@@ -1,13 +1,13 @@
 #!/usr/bin/env python
 """Multi-worker training on one machine: two worker processes on 127.0.0.1 with TF_CONFIG.
 
-Trains a tiny S2I GAN for a few steps under MultiWorkerMirroredStrategy in two
-processes (the way `python -m avgan.train --strategy=multi_worker` runs on a cluster,
-one process per machine with its own TF_CONFIG), then checks that both workers end with
-identical generator and discriminator weights. Prints the largest difference and exits
-non-zero if it exceeds --tolerance.
+Runs the real entry point, `python -m avgan.train --mode=s2i --strategy=multi_worker`,
+in two processes with their own TF_CONFIG (as on a cluster, one process per machine),
+on the tiny synthetic ensemble at the tiny preset, then checks that both workers'
+checkpoints are identical (networks, EMA, optimizer state). Prints the largest
+difference and exits non-zero if it exceeds --tolerance.
 
-    .venv/bin/python scripts/multiworker_check.py --steps 3
+    .venv/bin/python scripts/multiworker_check.py --epochs 1
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy as np
 
@@ -29,62 +30,46 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def worker(args) -> None:
-    """One worker: TF_CONFIG is set by the parent."""
-    from avgan.training import gan
-
-    strategy = gan.make_strategy("multi_worker")  # first: before any TF op
-    import keras
+def _weights(model_dir: str) -> dict[str, np.ndarray]:
+    """Every tensor of the newest checkpoint in MODEL_DIR: the networks (trainable
+    weights are stored under the optimizers that reach them first), EMA, optimizer
+    moments, step and noise state."""
     import tensorflow as tf
 
-    from avgan import config as config_lib
-    from avgan.data import layout, pipeline
-
-    config = config_lib.preset("tiny").replace(train=dict(batch_size=8, epochs=1))
-    run = gan.GanRun(mode="s2i", variant="c", strategy="multi_worker")
-    index = layout.read_layout(args.data, check_files=False, progress=False)
-    with strategy.scope():
-        model = gan.build_gan(config, run, keras.models.load_model(args.encoder))
-    dataset = pipeline.paired_dataset(index, "train", 8, seed=0, repeat=True)
-    iterator = iter(strategy.experimental_distribute_dataset(dataset))
-
-    @tf.function
-    def step():
-        return strategy.run(model.train_step, args=(next(iterator),))
-
-    for _ in range(args.steps):
-        step()
-    weights = [w.numpy() for w in model.generator.weights + model.discriminator.weights]
-    np.savez(os.path.join(args.out, f"worker{args.index}.npz"), *weights)
+    reader = tf.train.load_checkpoint(os.path.join(model_dir, "checkpoints"))
+    return {
+        name: reader.get_tensor(name)
+        for name in reader.get_variable_to_shape_map()
+        if name != "_CHECKPOINTABLE_OBJECT_GRAPH"
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--tolerance", type=float, default=1e-6)
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--data", help=argparse.SUPPRESS)
-    parser.add_argument("--encoder", help=argparse.SUPPRESS)
-    parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help="work folder (default: a new temporary one)")
     args = parser.parse_args()
-    if args.worker:
-        worker(args)
-        return
 
     from avgan import config as config_lib
     from avgan.data import layout
     from avgan.data.synthetic import build
     from avgan.training import classifiers
 
-    out = tempfile.mkdtemp(prefix="avgan-multiworker-")
+    out = args.out or tempfile.mkdtemp(prefix="avgan-multiworker-")
     data = build.ensure_built("tiny")
     tiny = config_lib.preset("tiny").replace(train=dict(epochs=1, batch_size=8))
     index = layout.read_layout(data, progress=False)
-    classifiers.train_sound_classifier(tiny, index, os.path.join(out, "sound"), verbose=0)
-    encoder = os.path.join(out, "sound", classifiers.ENCODER_FILE)
+    encoders = {}
+    for name, train in (
+        ("sound", classifiers.train_sound_classifier),
+        ("image", classifiers.train_image_classifier),
+    ):
+        train(tiny, index, os.path.join(out, name), verbose=0)
+        encoders[name] = os.path.join(out, name, classifiers.ENCODER_FILE)
+
     cluster = {"worker": [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"]}
-    procs = []
+    procs, start = [], time.perf_counter()
     for i in range(2):
         env = {
             **os.environ,
@@ -93,23 +78,32 @@ def main() -> None:
         }
         cmd = [
             sys.executable,
-            __file__,
-            "--worker",
-            f"--index={i}",
+            "-m",
+            "avgan.train",
+            "--mode=s2i",
+            "--preset=tiny",
+            "--strategy=multi_worker",
             f"--data={data}",
-            f"--encoder={encoder}",
-            f"--out={out}",
-            f"--steps={args.steps}",
+            f"--epochs={args.epochs}",
+            f"--sound_encoder={encoders['sound']}",
+            f"--image_encoder={encoders['image']}",
+            f"--model_dir={os.path.join(out, f'worker{i}')}",  # each worker its own
         ]
-        procs.append(subprocess.Popen(cmd, env=env))
+        log = open(os.path.join(out, f"worker{i}.log"), "w")  # noqa: SIM115
+        procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
     codes = [p.wait(timeout=900) for p in procs]
     if any(codes):
-        raise SystemExit(f"worker exit codes {codes}")
-    a, b = (np.load(os.path.join(out, f"worker{i}.npz")) for i in range(2))
-    diff = max(float(np.abs(a[k] - b[k]).max()) for k in a.files)
+        raise SystemExit(f"worker exit codes {codes}; logs: {out}/worker*.log")
+    a, b = (_weights(os.path.join(out, f"worker{i}")) for i in range(2))
+    if not a or sorted(a) != sorted(b):
+        raise SystemExit(f"the workers' checkpoints hold different variables ({out})")
+    diff = max(float(np.abs(a[k].astype(np.float64) - b[k]).max(initial=0)) for k in a)
+    with open(os.path.join(out, "worker0", "metrics.json")) as f:
+        metrics = json.load(f)
     print(
-        f"2 workers x {args.steps} steps (global batch 8): {len(a.files)} weight tensors, "
-        f"max |worker0 - worker1| = {diff:.3g}"
+        f"2 workers, {metrics['steps']} steps of global batch 8, "
+        f"{metrics['replicas']} replicas in sync, {time.perf_counter() - start:.0f} s: "
+        f"{len(a)} checkpoint tensors, max |worker0 - worker1| = {diff:.3g}"
     )
     if diff > args.tolerance:
         raise SystemExit(f"workers differ by {diff} > {args.tolerance}")

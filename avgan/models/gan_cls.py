@@ -254,7 +254,13 @@ class GanCls(keras.Model):
         if wrong_logits is not None:
             self.wrong_score_tracker.update_state(tf.reduce_mean(tf.sigmoid(wrong_logits)))
         self.fake_score_tracker.update_state(tf.reduce_mean(tf.sigmoid(fake_logits)))
-        return {m.name: m.result() for m in self.metrics}
+        logs = {m.name: m.result() for m in self.metrics}
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            # Under multi-worker, Keras averages step outputs over all replicas with
+            # strategy.reduce("MEAN", axis=0), which needs an axis to reduce: give each
+            # value a length-1 one, so the logs are the global means.
+            logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
 
     def _update_ema(self) -> None:
         """ema = d * ema + (1 - d) * w over all generator weights (BN statistics too),
@@ -304,6 +310,25 @@ class GanCls(keras.Model):
         )
         # float32 even under mixed precision, as the docstring says.
         return tf.cast(generator((encoding, z), training=False), tf.float32)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Keras' pre-fit build on the first batch, working under multi-worker too.
+
+        Keras (3.15) turns the first distributed batch into one batch with
+        `strategy.reduce("MEAN", ...)`, which MultiWorkerMirroredStrategy cannot do for a
+        dict of tensors (keras-team/keras#20329: "Attempt to convert a value ({'sound':
+        PerReplica...}) to a Tensor"). A symbolic build needs only shapes and dtypes, so
+        this worker's own part of the batch serves as well.
+        """
+        strategy = self.distribute_strategy
+        if iterator is not None and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            for _, _, it in iterator:
+                data_batch = tf.nest.map_structure(
+                    lambda x: strategy.experimental_local_results(x)[0], next(it)
+                )
+                break
+            iterator = None
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     def call(self, inputs, training: bool = False):
         """Samples of the trained (not EMA) generator, in inference mode.

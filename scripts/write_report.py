@@ -1,0 +1,328 @@
+#!/usr/bin/env python
+"""results/REPORT.md and its plots from a finished `scripts/reproduce.sh` run folder.
+
+    .venv/bin/python scripts/write_report.py runs/reproduce --out results --seconds 5400
+
+Reads RUN/<name>/metrics.json (training) and RUN/<name>/evaluation.json (from
+`python -m avgan.evaluate`) of the encoders and GANs that reproduce.sh trains, and
+RUN/table1/ for Table 1. Writes OUT/REPORT.md, OUT/fig9_accuracy.png (generated-image
+accuracy over epochs), OUT/fig11_spectrograms.png (I2S: real next to generated) and
+OUT/samples_<run>.png (held-out conditions, real next to generated). A run that has not
+finished is reported as "not run", never left out silently.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from write_table1 import table1_markdown  # noqa: E402
+
+# Paper Table 5 (Sub-URMP): generated-image accuracy under the image classifier.
+PAPER_TABLE5 = {"c": ("87.37%", "75.56%"), "a": ("10.63%", "10.95%"), "n": ("12.62%", "12.32%")}
+S2I_RUNS = (("c", "S2I-C"), ("n", "S2I-N"), ("a", "S2I-A"))
+NOT_RUN = "not run"
+
+
+def _load(run: str, name: str, file: str) -> dict | None:
+    path = os.path.join(run, name, file)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def _pct(x: float | None) -> str:
+    return NOT_RUN if x is None else f"{100 * x:.2f}%"
+
+
+def _field(metrics: dict | None, key: str) -> str:
+    return NOT_RUN if metrics is None else str(metrics[key])
+
+
+def _minutes(metrics: dict | None, key: str) -> str:
+    return NOT_RUN if metrics is None or key not in metrics else f"{metrics[key] / 60:.1f} min"
+
+
+def _pose_dirs(run: str) -> list[str]:
+    parent = os.path.join(run, "s2i_pose")
+    if not os.path.isdir(parent):
+        return []
+    return sorted(d for d in os.listdir(parent) if os.path.isdir(os.path.join(parent, d)))
+
+
+def encoders_section(run: str) -> list[str]:
+    sound = _load(run, "sound_classifier", "metrics.json")
+    image = _load(run, "image_classifier", "metrics.json")
+    pitch = _load(run, "pitch_sound_classifier", "metrics.json")
+    auto = _load(run, "sound_autoencoder", "metrics.json")
+    mse = ", ".join(f"{m:.4f}" for m in auto["mse"]) if auto else NOT_RUN
+    return [
+        "## Encoders",
+        "",
+        "| encoder | measured on held-out recordings | paper (Sub-URMP) | epochs | time |",
+        "|---|---|---|---|---|",
+        f"| sound classifier, LMS, 4 conv layers (S2I-C/N encoding; I2S evaluator) | "
+        f"{_pct(sound and sound['accuracy'])} | 87.44% | {_field(sound, 'epochs')} | "
+        f"{_minutes(sound, 'seconds')} |",
+        f"| image classifier (S2I evaluator; I2S encoding) | "
+        f"{_pct(image and image['accuracy'])} | > 95% | {_field(image, 'epochs')} | "
+        f"{_minutes(image, 'seconds')} |",
+        f"| pitch-aware sound classifier: instrument / pitch (pose-mode encoding) | "
+        f"{_pct(pitch and pitch['accuracy'])} / {_pct(pitch and pitch.get('pitch_accuracy'))} "
+        f"| — (the paper's future work) | {_field(pitch, 'epochs')} | "
+        f"{_minutes(pitch, 'seconds')} |",
+        f"| sound autoencoder (S2I-A encoding): validation MSE of stacks 1-4 | {mse} | — | "
+        f"{_field(auto, 'epochs_per_stack')} per stack | {_minutes(auto, 'seconds')} |",
+        "",
+    ]
+
+
+def table5_section(run: str) -> list[str]:
+    lines = [
+        "## Table 5: accuracy of generated pictures under the image classifier",
+        "",
+        "| | S2I-C | S2I-N | S2I-A |",
+        "|---|---|---|---|",
+    ]
+    metrics = {v: _load(run, f"s2i-{v}", "metrics.json") for v, _ in S2I_RUNS}
+    for row, split, k in (("train sounds", "train", 0), ("test sounds", "test", 1)):
+        cells = [
+            f"{_pct(m and m['generated_accuracy'][split])} (paper {PAPER_TABLE5[v][k]})"
+            for v, m in metrics.items()
+        ]
+        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    steps = [
+        f"{name} {m['steps']} steps at {m['steps_per_second']} steps/s "
+        f"({m['seconds_this_run'] / 60:.1f} min)"
+        for (v, name), m in zip(S2I_RUNS, metrics.values(), strict=True)
+        if m
+    ]
+    lines += [
+        "",
+        "Chance is 1/13 = 7.7%. The image classifier's own accuracy on real held-out "
+        "pictures (Encoders, above) bounds these figures."
+        + (f" Training: {'; '.join(steps)}." if steps else ""),
+        "",
+    ]
+    return lines
+
+
+def i2s_section(run: str) -> list[str]:
+    m = _load(run, "i2s", "metrics.json")
+    sound = _load(run, "sound_classifier", "metrics.json")
+    return [
+        "## I2S: accuracy of generated spectrograms under the sound classifier",
+        "",
+        "| | train pictures | test pictures |",
+        "|---|---|---|",
+        f"| generated log-mel (128x34 resized to 128x44, as the paper does) | "
+        f"{_pct(m and m['generated_accuracy']['train'])} | "
+        f"{_pct(m and m['generated_accuracy']['test'])} |",
+        f"| real log-mel of the test sounds (the classifier's own accuracy) | | "
+        f"{_pct(sound and sound['accuracy'])} |",
+        "",
+        "The paper's I2S figures are lost from its text. Chance is 7.7%."
+        + (
+            f" Training: {m['steps']} steps at {m['steps_per_second']} steps/s "
+            f"({m['seconds_this_run'] / 60:.1f} min)."
+            if m
+            else ""
+        ),
+        "",
+    ]
+
+
+def beyond_section(run: str) -> list[str]:
+    lines = [
+        "## Beyond the paper: Fréchet distance and diversity",
+        "",
+        "Fréchet distance between real and generated samples of the test conditions in "
+        "the evaluation classifier's 128-d feature space (float64); as a reference, the "
+        "distance between the real train and real test samples. Diversity: mean "
+        "pairwise L2 distance between samples generated for one condition over 8 noise "
+        "draws, averaged over 32 test conditions (0 = the generator ignores its noise); "
+        "as a reference, the mean pairwise distance among 32 real samples.",
+        "",
+        "| model | Fréchet distance (real train vs test) | diversity (real samples) |",
+        "|---|---|---|",
+    ]
+    names = [(f"s2i-{v}", name) for v, name in S2I_RUNS] + [("i2s", "I2S")]
+    names += [(os.path.join("s2i_pose", d), f"pose S2I, {d}") for d in _pose_dirs(run)]
+    for folder, name in names:
+        e = _load(run, folder, "evaluation.json")
+        if e is None:
+            lines.append(f"| {name} | {NOT_RUN} | {NOT_RUN} |")
+            continue
+        lines.append(
+            f"| {name} | {e['frechet_distance']:.1f} ({e['frechet_distance_real_split']:.1f}) | "
+            f"{e['diversity']:.2f} ({e['diversity_real']:.2f}) |"
+        )
+    return lines + [""]
+
+
+def pose_section(run: str) -> list[str]:
+    lines = [
+        "## Pose-oriented S2I: pose fidelity",
+        "",
+        "A pose regressor trained on real train pictures reads the pose (11 parameters: "
+        "hand, bow, string, playing, fingering) off pictures generated from held-out "
+        "sounds; the table gives the Pearson correlation with the ground-truth pose "
+        "behind each sound, and the regressor's correlation on the real held-out "
+        "pictures (its ceiling). The paper shows pose variety (Fig. 10) but measures none.",
+        "",
+        "| instrument | mean r, generated | mean r, real (ceiling) | per parameter, generated |",
+        "|---|---|---|---|",
+    ]
+    dirs = _pose_dirs(run)
+    if not dirs:
+        return lines + [f"| {NOT_RUN} | | | |", ""]
+    for d in dirs:
+        e = _load(run, os.path.join("s2i_pose", d), "evaluation.json")
+        if e is None or "pose" not in e:
+            lines.append(f"| {d} | {NOT_RUN} | | |")
+            continue
+        fid, real = e["pose"]["fidelity"], e["pose"]["regressor_on_real"]
+        per = ", ".join(f"{k} {v:.2f}" for k, v in fid["correlation"].items())
+        lines.append(f"| {d} | {fid['mean']:.3f} | {real['mean']:.3f} | {per} |")
+    return lines + [""]
+
+
+def fig9(run: str, out: str) -> str | None:
+    """Generated accuracy over epochs of the S2I variants (paper Fig. 9: S2I-C)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
+    drawn = False
+    for (v, name), color in zip(S2I_RUNS, ("tab:blue", "tab:orange", "tab:green"), strict=True):
+        m = _load(run, f"s2i-{v}", "metrics.json")
+        if not m or not m.get("curve"):
+            continue
+        epochs = [p["epoch"] for p in m["curve"]]
+        ax.plot(epochs, [100 * p["train"] for p in m["curve"]], "-o", color=color,
+                label=f"{name} train")  # fmt: skip
+        ax.plot(epochs, [100 * p["validation"] for p in m["curve"]], "--s", color=color,
+                label=f"{name} test")  # fmt: skip
+        drawn = True
+    if not drawn:
+        plt.close(fig)
+        return None
+    ax.axhline(100 / 13, color="gray", lw=0.8, ls=":", label="chance")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy of generated pictures (%)")
+    ax.set_title("Generated-picture accuracy under the image classifier (paper Fig. 9)")
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path = os.path.join(out, "fig9_accuracy.png")
+    fig.savefig(path + ".tmp.png")
+    plt.close(fig)
+    os.replace(path + ".tmp.png", path)
+    return path
+
+
+def copy_samples(run: str, out: str) -> dict[str, str]:
+    """OUT/samples_<run>.png (and fig11_spectrograms.png for I2S) from each GAN dir."""
+    copied = {}
+    names = [f"s2i-{v}" for v, _ in S2I_RUNS] + ["i2s"]
+    names += [os.path.join("s2i_pose", d) for d in _pose_dirs(run)]
+    for name in names:
+        src = os.path.join(run, name, "samples_test.png")
+        if not os.path.exists(src):
+            continue
+        base = (
+            "fig11_spectrograms.png" if name == "i2s" else f"samples_{name.replace('/', '_')}.png"
+        )
+        dst = os.path.join(out, base)
+        shutil.copyfile(src, dst + ".tmp")
+        os.replace(dst + ".tmp", dst)
+        copied[name] = base
+    return copied
+
+
+def report(run: str, out: str, seconds: float | None, command: str) -> str:
+    os.makedirs(out, exist_ok=True)
+    config = None
+    for name in ("s2i-c", "sound_classifier"):
+        path = os.path.join(run, name, "config.json")
+        if os.path.exists(path):
+            with open(path) as f:
+                config = json.load(f)
+            break
+    data = config["data"] if config else {}
+    source = data.get("root") or (
+        f"the synthetic ensemble `{data.get('synthetic_preset')}` (seed {data.get('seed')})"
+    )
+    lines = [
+        "# avgan reproduction report",
+        "",
+        f"Preset `{config['preset'] if config else '?'}` on {source}, produced by "
+        f"`{command}` on {datetime.date.today().isoformat()}"
+        + (f" in {seconds / 3600:.2f} h" if seconds else "")
+        + f" on {os.cpu_count()} CPU cores (no GPU). Run folder: `{run}` (per-run "
+        "`metrics.json`, `evaluation.json`, TensorBoard logs). Test = the validation "
+        "split: recordings held out from training.",
+        "",
+    ]
+    lines += encoders_section(run)
+    try:
+        table1 = table1_markdown(os.path.join(run, "table1"), "scripts/reproduce_table1.sh")
+        lines += ["## " + table1.removeprefix("# "), ""]
+    except FileNotFoundError:
+        lines += ["## Table 1: sound classifier accuracy per representation", "", NOT_RUN, ""]
+    lines += table5_section(run)
+    figure = fig9(run, out)
+    if figure:
+        lines += [f"![Fig. 9]({os.path.basename(figure)})", ""]
+    lines += i2s_section(run)
+    samples = copy_samples(run, out)
+    if "i2s" in samples:
+        lines += [
+            "Fig. 11: log-mel spectrograms of held-out sounds, real (left) and generated "
+            "from their pictures (right):",
+            "",
+            f"![Fig. 11]({samples['i2s']})",
+            "",
+        ]
+    lines += beyond_section(run)
+    lines += pose_section(run)
+    grids = [(n, f) for n, f in samples.items() if n != "i2s"]
+    if grids:
+        lines += [
+            "## Sample grids",
+            "",
+            "Held-out sounds: real picture (left), generated (right).",
+            "",
+        ]
+        lines += [f"- {n}: ![{n}]({f})" for n, f in grids]
+        lines.append("")
+    text = "\n".join(lines)
+    path = os.path.join(out, "REPORT.md")
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", help="the run folder of scripts/reproduce.sh")
+    parser.add_argument("--out", default="results")
+    parser.add_argument("--seconds", type=float, help="wall time of the whole reproduction")
+    parser.add_argument("--command", default="scripts/reproduce.sh")
+    args = parser.parse_args()
+    if not os.path.isdir(args.run):
+        raise SystemExit(f"{args.run}: no such run folder")
+    print(report(args.run, args.out, args.seconds, args.command))
+
+
+if __name__ == "__main__":
+    main()

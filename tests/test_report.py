@@ -1,0 +1,68 @@
+"""scripts/write_report.py: the reproduction report from run folders with known numbers."""
+
+import json
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+
+import write_report  # noqa: E402
+
+CONFIG = {
+    "preset": "cpu",
+    "data": {"root": "", "synthetic_preset": "small", "seed": 0},
+    "train": {"epochs": 5, "batch_size": 64},
+}
+
+
+def _write(run, name, file, values):
+    os.makedirs(os.path.join(run, name), exist_ok=True)
+    with open(os.path.join(run, name, file), "w") as f:
+        json.dump(values, f)
+
+
+def _gan(run, name, train, test):
+    _write(run, name, "config.json", CONFIG)
+    _write(run, name, "metrics.json", {
+        "generated_accuracy": {"train": train, "test": test},
+        "curve": [{"epoch": 2, "train": train / 2, "validation": test / 2},
+                  {"epoch": 4, "train": train, "validation": test}],
+        "steps": 96, "steps_per_second": 0.5, "seconds_this_run": 192.0,
+    })  # fmt: skip
+    _write(run, name, "evaluation.json", {
+        "frechet_distance": 12.345, "frechet_distance_real_split": 1.5,
+        "diversity": 3.25, "diversity_real": 9.5,
+    })  # fmt: skip
+
+
+def test_report_tables_plots_and_missing_runs(tmp_path):
+    run, out = str(tmp_path / "run"), str(tmp_path / "results")
+    _write(run, "sound_classifier", "metrics.json",
+           {"accuracy": 0.9017, "epochs": 8, "seconds": 150.0})  # fmt: skip
+    _write(run, "sound_classifier", "config.json", CONFIG)
+    _write(run, "image_classifier", "metrics.json",
+           {"accuracy": 0.8125, "epochs": 20, "seconds": 600.0})  # fmt: skip
+    _gan(run, "s2i-c", 0.5, 0.4)
+    _gan(run, "s2i-n", 0.125, 0.0625)
+    _write(run, "table1/lms-4", "metrics.json", {"accuracy": 0.875, "seconds": 60.0})
+    _write(run, "table1/lms-4", "config.json", CONFIG)
+    with open(os.path.join(run, "s2i-c", "samples_test.png"), "wb") as f:
+        f.write(b"\x89PNG fake")
+
+    text = write_report.report(run, out, seconds=7200, command="scripts/reproduce.sh")
+
+    assert text == open(os.path.join(out, "REPORT.md")).read()
+    assert "| train sounds | 50.00% (paper 87.37%) | 12.50% (paper 12.62%) | not run" in text
+    assert "| test sounds | 40.00% (paper 75.56%) | 6.25% (paper 12.32%) | not run" in text
+    assert "| sound classifier, LMS, 4 conv layers" in text and "90.17%" in text
+    assert "81.25% | > 95% | 20 | 10.0 min |" in text
+    assert "| S2I-C | 12.3 (1.5) | 3.25 (9.50) |" in text
+    assert "| S2I-A | not run | not run |" in text
+    assert "87.50% (paper 87.44%)" in text  # Table 1 from run/table1
+    assert "in 2.00 h" in text
+    # The plot exists and is a PNG; the sample grid was copied under its run's name.
+    with open(os.path.join(out, "fig9_accuracy.png"), "rb") as f:
+        assert f.read(4) == b"\x89PNG"
+    assert os.path.exists(os.path.join(out, "samples_s2i-c.png"))
+    assert "![s2i-c](samples_s2i-c.png)" in text

@@ -147,21 +147,26 @@ def beyond_section(run: str) -> list[str]:
         "distance between the real train and real test samples. Diversity: mean "
         "pairwise L2 distance between samples generated for one condition over 8 noise "
         "draws, averaged over 32 test conditions (0 = the generator ignores its noise); "
-        "as a reference, the mean pairwise distance among 32 real samples.",
+        "as a reference, the mean pairwise distance among 32 real samples. EMA: "
+        "test-condition accuracy of samples from the EMA generator (used everywhere "
+        "else in this report) and from the trained generator itself.",
         "",
-        "| model | Fréchet distance (real train vs test) | diversity (real samples) |",
-        "|---|---|---|",
+        "| model | Fréchet distance (real train vs test) | diversity (real samples) "
+        "| test accuracy, EMA / trained generator |",
+        "|---|---|---|---|",
     ]
     names = [(f"s2i-{v}", name) for v, name in S2I_RUNS] + [("i2s", "I2S")]
     names += [(os.path.join("s2i_pose", d), f"pose S2I, {d}") for d in _pose_dirs(run)]
     for folder, name in names:
         e = _load(run, folder, "evaluation.json")
         if e is None:
-            lines.append(f"| {name} | {NOT_RUN} | {NOT_RUN} |")
+            lines.append(f"| {name} | {NOT_RUN} | {NOT_RUN} | {NOT_RUN} |")
             continue
+        accuracy = e["accuracy"]
         lines.append(
             f"| {name} | {e['frechet_distance']:.1f} ({e['frechet_distance_real_split']:.1f}) | "
-            f"{e['diversity']:.2f} ({e['diversity_real']:.2f}) |"
+            f"{e['diversity']:.2f} ({e['diversity_real']:.2f}) | {_pct(accuracy['test'])} / "
+            f"{_pct(accuracy.get('test_without_ema'))} |"
         )
     return lines + [""]
 

@@ -33,6 +33,7 @@ def _gan(run, name, train, test):
     _write(run, name, "evaluation.json", {
         "frechet_distance": 12.345, "frechet_distance_real_split": 1.5,
         "diversity": 3.25, "diversity_real": 9.5,
+        "accuracy": {"train": train, "test": test, "test_without_ema": test / 2},
     })  # fmt: skip
 
 
@@ -57,8 +58,8 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     assert "| test sounds | 40.00% (paper 75.56%) | 6.25% (paper 12.32%) | not run" in text
     assert "| sound classifier, LMS, 4 conv layers" in text and "90.17%" in text
     assert "81.25% | > 95% | 20 | 10.0 min |" in text
-    assert "| S2I-C | 12.3 (1.5) | 3.25 (9.50) |" in text
-    assert "| S2I-A | not run | not run |" in text
+    assert "| S2I-C | 12.3 (1.5) | 3.25 (9.50) | 40.00% / 20.00% |" in text
+    assert "| S2I-A | not run | not run | not run |" in text
     assert "87.50% (paper 87.44%)" in text  # Table 1 from run/table1
     assert "in 2.00 h" in text
     # The plot exists and is a PNG; the sample grid was copied under its run's name.

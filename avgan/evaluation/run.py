@@ -54,7 +54,8 @@ def evaluate_gan(
     """Metrics of a GAN on `index` (see the module docstring).
 
     Returns:
-        {"accuracy": {"train", "test"}, "frechet_distance", "frechet_distance_real_split",
+        {"accuracy": {"train", "test", and with an EMA generator "test_without_ema"},
+         "frechet_distance", "frechet_distance_real_split",
          "diversity", "diversity_real"}; the real-split figures are references: the
         distance between the train and test real samples, and the pairwise distance
         among real samples.
@@ -75,6 +76,11 @@ def evaluate_gan(
         name: generated_accuracy(gan, evaluator, datasets[split], direction, 10**6)
         for name, split in (("train", "train"), ("test", "validation"))
     }
+    if getattr(gan, "ema_generator", None) is not None:
+        # Whether the EMA copy helps: the same accuracy from the trained generator.
+        accuracy["test_without_ema"] = generated_accuracy(
+            gan, evaluator, datasets["validation"], direction, 10**6, use_ema=False
+        )
     real, fake, real_train = [], [], []
     for split, out in (("validation", (real, fake)), ("train", (real_train, None))):
         for batch in datasets[split]:

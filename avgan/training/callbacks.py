@@ -136,18 +136,21 @@ class Samples(keras.callbacks.Callback):
         self.writer.flush()
 
 
-def generated_accuracy(model, classifier, dataset, direction: str, max_batches: int) -> float:
+def generated_accuracy(
+    model, classifier, dataset, direction: str, max_batches: int, use_ema: bool = True
+) -> float:
     """Share of generated samples that `classifier` assigns to the condition's instrument.
 
     S2I: generated pictures under the image classifier. I2S: generated spectrograms,
     resized 128x34 -> 128x44 as the paper does, under the log-mel sound classifier.
+    `use_ema=False` samples the trained generator instead of its EMA copy.
     """
     hits = total = 0
     for batch in dataset.take(max_batches):
         if direction == "s2i":
-            logits = classifier(model.generate(batch["sound"]), training=False)
+            logits = classifier(model.generate(batch["sound"], use_ema=use_ema), training=False)
         else:
-            generated = to_log_mel_44(model.generate(batch["image"]))
+            generated = to_log_mel_44(model.generate(batch["image"], use_ema=use_ema))
             logits = classifier.classify_representation(generated)
         predicted = tf.argmax(logits, -1, output_type=tf.int32)
         hits += int(tf.reduce_sum(tf.cast(predicted == batch["label"], tf.int32)))

@@ -199,6 +199,8 @@ def test_evaluate_dir_writes_the_metrics(setup, tmp_path):
         assert json.load(f) == result
     assert result["test_conditions"] == 12
     assert 0.0 <= result["accuracy"]["test"] <= 1.0
+    # With an EMA generator, the trained generator's accuracy is reported beside it.
+    assert 0.0 <= result["accuracy"]["test_without_ema"] <= 1.0
     assert result["frechet_distance"] >= 0.0 and result["diversity"] >= 0.0
     # Real pictures of different pairs differ: the reference spread is positive.
     assert result["diversity_real"] > 0.0

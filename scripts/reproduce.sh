@@ -2,7 +2,7 @@
 # From nothing to results/REPORT.md: builds the synthetic ensemble, trains the encoders
 # and the GAN variants (S2I-C, S2I-N, S2I-A, I2S, pose-oriented S2I) with one preset,
 # evaluates them, runs paper Table 1, and writes the report with its plots.
-#   scripts/reproduce.sh                 # cpu preset: ~2 hours on 2 CPU cores
+#   scripts/reproduce.sh                 # cpu preset: ~2.5 hours on 2 CPU cores
 #   PRESET=paper GAN_EPOCHS=100 scripts/reproduce.sh    # on a GPU
 # Every step resumes or skips when rerun (a finished run is not repeated), so a killed
 # reproduction goes on where it stopped. Outputs: runs/reproduce/ (checkpoints,
@@ -51,10 +51,24 @@ train --mode=s2i_pose --instrument="$POSE_INSTRUMENTS" --epochs="$POSE_EPOCHS" \
 
 "$PY" -m avgan.evaluate --model_dir="$RUN/s2i-c" --model_dir="$RUN/s2i-n" \
   --model_dir="$RUN/s2i-a" --model_dir="$RUN/i2s" --model_dir="$RUN/s2i_pose" > /dev/null
-echo "$(( $(date +%s) - START ))" > "$RUN/seconds_gans.txt"
 
 if [[ "${TABLE1:-1}" == 1 ]]; then
   RUNS="$RUN/table1" PY="$PY" scripts/reproduce_table1.sh --preset="$PRESET" --epochs=${TABLE1_EPOCHS:-5}
+fi
+
+# S2I-C past the equal budget: the same run continued from its last checkpoint to
+# LONG_EPOCHS (0 skips), for the Fig. 9 curve further out.
+LONG_EPOCHS=${LONG_EPOCHS:-48}
+if (( LONG_EPOCHS > GAN_EPOCHS )); then
+  if [[ ! -d "$RUN/s2i-c-long/checkpoints" ]]; then
+    rm -rf "$RUN/s2i-c-long" "$RUN/s2i-c-long.tmp"
+    mkdir -p "$RUN/s2i-c-long.tmp"
+    cp -r "$RUN/s2i-c/checkpoints" "$RUN/s2i-c/avgan_mode.json" "$RUN/s2i-c-long.tmp/"
+    mv "$RUN/s2i-c-long.tmp" "$RUN/s2i-c-long"
+  fi
+  train --mode=s2i --variant=c --epochs="$LONG_EPOCHS" --eval_every=4 \
+    --sound_encoder="$SOUND" --image_encoder="$IMAGE" --model_dir="$RUN/s2i-c-long"
+  "$PY" -m avgan.evaluate --model_dir="$RUN/s2i-c-long" > /dev/null
 fi
 "$PY" scripts/write_report.py "$RUN" --out results --seconds "$(( $(date +%s) - START ))"
 echo "report: results/REPORT.md"

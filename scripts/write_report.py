@@ -91,11 +91,17 @@ def table5_section(run: str) -> list[str]:
         "|---|---|---|---|",
     ]
     metrics = {v: _load(run, f"s2i-{v}", "metrics.json") for v, _ in S2I_RUNS}
+    long = _load(run, "s2i-c-long", "metrics.json")
+    if long:
+        lines[2] += f" S2I-C continued to {long['steps']} steps |"
+        lines[3] += "---|"
     for row, split, k in (("train sounds", "train", 0), ("test sounds", "test", 1)):
         cells = [
             f"{_pct(m and m['generated_accuracy'][split])} (paper {PAPER_TABLE5[v][k]})"
             for v, m in metrics.items()
         ]
+        if long:
+            cells.append(_pct(long["generated_accuracy"][split]))
         lines.append(f"| {row} | " + " | ".join(cells) + " |")
     steps = [
         f"{name} {m['steps']} steps at {m['steps_per_second']} steps/s "
@@ -103,6 +109,11 @@ def table5_section(run: str) -> list[str]:
         for (v, name), m in zip(S2I_RUNS, metrics.values(), strict=True)
         if m
     ]
+    if long:
+        steps.append(
+            f"S2I-C continued from its last checkpoint to {long['steps']} steps at "
+            f"{long['steps_per_second']} steps/s ({long['seconds_this_run'] / 60:.1f} min more)"
+        )
     lines += [
         "",
         "Chance is 1/13 = 7.7%. The image classifier's own accuracy on real held-out "
@@ -156,6 +167,8 @@ def beyond_section(run: str) -> list[str]:
         "|---|---|---|---|",
     ]
     names = [(f"s2i-{v}", name) for v, name in S2I_RUNS] + [("i2s", "I2S")]
+    if os.path.isdir(os.path.join(run, "s2i-c-long")):
+        names.insert(3, ("s2i-c-long", "S2I-C continued"))
     names += [(os.path.join("s2i_pose", d), f"pose S2I, {d}") for d in _pose_dirs(run)]
     for folder, name in names:
         e = _load(run, folder, "evaluation.json")
@@ -211,10 +224,14 @@ def fig9(run: str, out: str) -> str | None:
         m = _load(run, f"s2i-{v}", "metrics.json")
         if not m or not m.get("curve"):
             continue
-        epochs = [p["epoch"] for p in m["curve"]]
-        ax.plot(epochs, [100 * p["train"] for p in m["curve"]], "-o", color=color,
+        curve = list(m["curve"])
+        long = _load(run, "s2i-c-long", "metrics.json") if v == "c" else None
+        if long:  # the same run continued: its curve goes on from the last epoch
+            curve += [p for p in long["curve"] if p["epoch"] > curve[-1]["epoch"]]
+        epochs = [p["epoch"] for p in curve]
+        ax.plot(epochs, [100 * p["train"] for p in curve], "-o", color=color, ms=3,
                 label=f"{name} train")  # fmt: skip
-        ax.plot(epochs, [100 * p["validation"] for p in m["curve"]], "--s", color=color,
+        ax.plot(epochs, [100 * p["validation"] for p in curve], "--s", color=color, ms=3,
                 label=f"{name} test")  # fmt: skip
         drawn = True
     if not drawn:
@@ -237,7 +254,7 @@ def fig9(run: str, out: str) -> str | None:
 def copy_samples(run: str, out: str) -> dict[str, str]:
     """OUT/samples_<run>.png (and fig11_spectrograms.png for I2S) from each GAN dir."""
     copied = {}
-    names = [f"s2i-{v}" for v, _ in S2I_RUNS] + ["i2s"]
+    names = [f"s2i-{v}" for v, _ in S2I_RUNS] + ["s2i-c-long", "i2s"]
     names += [os.path.join("s2i_pose", d) for d in _pose_dirs(run)]
     for name in names:
         src = os.path.join(run, name, "samples_test.png")

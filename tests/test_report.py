@@ -46,6 +46,7 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
            {"accuracy": 0.8125, "epochs": 20, "seconds": 600.0})  # fmt: skip
     _gan(run, "s2i-c", 0.5, 0.4)
     _gan(run, "s2i-n", 0.125, 0.0625)
+    _gan(run, "s2i-c-long", 0.75, 0.625)
     _write(run, "table1/lms-4", "metrics.json", {"accuracy": 0.875, "seconds": 60.0})
     _write(run, "table1/lms-4", "config.json", CONFIG)
     with open(os.path.join(run, "s2i-c", "samples_test.png"), "wb") as f:
@@ -54,8 +55,10 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     text = write_report.report(run, out, seconds=7200, command="scripts/reproduce.sh")
 
     assert text == open(os.path.join(out, "REPORT.md")).read()
+    assert "| S2I-C | S2I-N | S2I-A | S2I-C continued to 96 steps |" in text
     assert "| train sounds | 50.00% (paper 87.37%) | 12.50% (paper 12.62%) | not run" in text
     assert "| test sounds | 40.00% (paper 75.56%) | 6.25% (paper 12.32%) | not run" in text
+    assert "(paper 10.95%) | 62.50% |" in text
     assert "| sound classifier, LMS, 4 conv layers" in text and "90.17%" in text
     assert "81.25% | > 95% | 20 | 10.0 min |" in text
     assert "| S2I-C | 12.3 (1.5) | 3.25 (9.50) | 40.00% / 20.00% |" in text

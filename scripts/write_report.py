@@ -270,7 +270,11 @@ def copy_samples(run: str, out: str) -> dict[str, str]:
     return copied
 
 
-def report(run: str, out: str, seconds: float | None, command: str) -> str:
+def report(
+    run: str, out: str, seconds: float | None, command: str, notes: str | None = None
+) -> str:
+    """Writes OUT/REPORT.md (and its plots); `notes`, a Markdown file of reading and
+    caveats written by a person, is appended when it exists."""
     os.makedirs(out, exist_ok=True)
     config = None
     for name in ("s2i-c", "sound_classifier"):
@@ -326,6 +330,9 @@ def report(run: str, out: str, seconds: float | None, command: str) -> str:
         ]
         lines += [f"- {n}: ![{n}]({f})" for n, f in grids]
         lines.append("")
+    if notes and os.path.exists(notes):
+        with open(notes) as f:
+            lines += [f.read().strip(), ""]
     text = "\n".join(lines)
     path = os.path.join(out, "REPORT.md")
     with open(path + ".tmp", "w") as f:
@@ -340,10 +347,15 @@ def main() -> None:
     parser.add_argument("--out", default="results")
     parser.add_argument("--seconds", type=float, help="wall time of the whole reproduction")
     parser.add_argument("--command", default="scripts/reproduce.sh")
+    parser.add_argument(
+        "--notes",
+        default="results/report_notes.md",
+        help="Markdown appended to the report when the file exists (the reading of the numbers)",
+    )
     args = parser.parse_args()
     if not os.path.isdir(args.run):
         raise SystemExit(f"{args.run}: no such run folder")
-    print(report(args.run, args.out, args.seconds, args.command))
+    print(report(args.run, args.out, args.seconds, args.command, args.notes))
 
 
 if __name__ == "__main__":

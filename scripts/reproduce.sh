@@ -58,7 +58,7 @@ fi
 
 # S2I-C past the equal budget: the same run continued from its last checkpoint to
 # LONG_EPOCHS (0 skips), for the Fig. 9 curve further out.
-LONG_EPOCHS=${LONG_EPOCHS:-48}
+LONG_EPOCHS=${LONG_EPOCHS:-36}
 if (( LONG_EPOCHS > GAN_EPOCHS )); then
   if [[ ! -d "$RUN/s2i-c-long/checkpoints" ]]; then
     rm -rf "$RUN/s2i-c-long" "$RUN/s2i-c-long.tmp"

@@ -23,6 +23,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from write_table1 import table1_markdown  # noqa: E402
 
+from avgan.data.files import atomic_path, write_text  # noqa: E402
+
 # Paper Table 5 (Sub-URMP): generated-image accuracy under the image classifier.
 PAPER_TABLE5 = {"c": ("87.37%", "75.56%"), "a": ("10.63%", "10.95%"), "n": ("12.62%", "12.32%")}
 S2I_RUNS = (("c", "S2I-C"), ("n", "S2I-N"), ("a", "S2I-A"))
@@ -245,9 +247,9 @@ def fig9(run: str, out: str) -> str | None:
     ax.grid(alpha=0.3)
     fig.tight_layout()
     path = os.path.join(out, "fig9_accuracy.png")
-    fig.savefig(path + ".tmp.png")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
     plt.close(fig)
-    os.replace(path + ".tmp.png", path)
     return path
 
 
@@ -264,8 +266,8 @@ def copy_samples(run: str, out: str) -> dict[str, str]:
             "fig11_spectrograms.png" if name == "i2s" else f"samples_{name.replace('/', '_')}.png"
         )
         dst = os.path.join(out, base)
-        shutil.copyfile(src, dst + ".tmp")
-        os.replace(dst + ".tmp", dst)
+        with atomic_path(dst) as tmp:
+            shutil.copyfile(src, tmp)
         copied[name] = base
     return copied
 
@@ -335,9 +337,7 @@ def report(
             lines += [f.read().strip(), ""]
     text = "\n".join(lines)
     path = os.path.join(out, "REPORT.md")
-    with open(path + ".tmp", "w") as f:
-        f.write(text)
-    os.replace(path + ".tmp", path)
+    write_text(path, text)
     return text
 
 

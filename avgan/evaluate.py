@@ -18,6 +18,13 @@ FLAGS = flags.FLAGS
 flags.DEFINE_multi_string("model_dir", None, "A GAN run dir (repeatable).", required=True)
 flags.DEFINE_integer("draws", 8, "Noise draws per condition for diversity.", lower_bound=2)
 flags.DEFINE_integer("pose_epochs", 15, "Epochs of the pose regressor (pose mode).")
+flags.DEFINE_integer(
+    "pose_pictures",
+    4096,
+    "Pictures drawn fresh by the synthetic renderer to train the pose regressor on, "
+    "besides the instrument's real training pictures (pose mode; 0: real ones only).",
+    lower_bound=0,
+)
 
 
 def main(argv: list[str]) -> None:
@@ -31,7 +38,9 @@ def main(argv: list[str]) -> None:
         raise app.UsageError(str(e)) from e
     for model_dir in dirs:
         try:
-            result = evaluation.evaluate_dir(model_dir, FLAGS.draws, FLAGS.pose_epochs)
+            result = evaluation.evaluate_dir(
+                model_dir, FLAGS.draws, FLAGS.pose_epochs, FLAGS.pose_pictures
+            )
         except ValueError as e:
             raise app.UsageError(str(e)) from e
         print(json.dumps(result, indent=2))

@@ -113,19 +113,35 @@ def evaluate_gan(
     }
 
 
-def evaluate_pose(gan, index: PairIndex, instrument: str, epochs: int = 15, seed: int = 0) -> dict:
-    """Pose fidelity of a pose-oriented S2I model of `instrument` (synthetic ensemble)."""
+def evaluate_pose(
+    gan,
+    index: PairIndex,
+    instrument: str,
+    epochs: int = 15,
+    seed: int = 0,
+    drawn: int = 4096,
+) -> dict:
+    """Pose fidelity of a pose-oriented S2I model of `instrument` (synthetic ensemble).
+
+    The regressor learns from the instrument's real training pictures and `drawn`
+    fresh pictures from the synthetic renderer (`pose.drawn_pictures`); its ceiling
+    is measured on the real held-out pictures.
+    """
     train = [p for p in index.split("train") if p.instrument == instrument]
     test = [p for p in index.split("validation") if p.instrument == instrument]
     if any(p.pose is None for p in train + test):
         raise ValueError(f"{index.root}: no pose metadata for {instrument}")
-    regressor = pose.train_pose_regressor(train, epochs=epochs, batch_size=32, seed=seed)
+    extra = pose.drawn_pictures(instrument, drawn, seed=seed) if drawn else None
+    regressor = pose.train_pose_regressor(
+        train, epochs=epochs, batch_size=32, seed=seed, extra=extra
+    )
     sounds = tf.stack([pipeline.load_sound(p.sound) for p in test])
     generated = np.concatenate(
         [gan.generate(sounds[i : i + 64]).numpy() for i in range(0, len(test), 64)]
     )
     truth = pose.pose_targets(test)
     return {
+        "regressor_pictures": {"real": len(train), "drawn": drawn},
         "fidelity": pose.pose_fidelity(regressor, generated, truth),
         "regressor_on_real": pose.regressor_accuracy(regressor, pose.load_pictures(test), truth),
     }
@@ -153,7 +169,7 @@ def run_dirs(paths: list[str]) -> list[str]:
     return out
 
 
-def evaluate_dir(model_dir: str, draws: int, pose_epochs: int) -> dict:
+def evaluate_dir(model_dir: str, draws: int, pose_epochs: int, pose_pictures: int = 4096) -> dict:
     import keras
 
     from avgan.data import layout
@@ -184,7 +200,9 @@ def evaluate_dir(model_dir: str, draws: int, pose_epochs: int) -> dict:
         ),
     }
     if run.mode == "s2i_pose":
-        result["pose"] = evaluate_pose(gan, index, run.instruments[0], pose_epochs)
+        result["pose"] = evaluate_pose(
+            gan, index, run.instruments[0], pose_epochs, drawn=pose_pictures
+        )
     from avgan.data.files import write_text
 
     write_text(os.path.join(model_dir, "evaluation.json"), json.dumps(result, indent=2))

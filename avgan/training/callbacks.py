@@ -105,7 +105,9 @@ class Samples(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         step = int(self.model.optimizer.iterations.numpy())
-        with self.writer.as_default(step=step):
+        # record_if(True): Keras' TensorBoard callback leaves a batch-based recording
+        # condition set (update_freq) that is off at epoch ends, which dropped these.
+        with self.writer.as_default(step=step), tf.summary.record_if(True):
             for split, batch in self.conditions.items():
                 if self.direction == "s2i":
                     fake = self.model.generate(
@@ -182,7 +184,9 @@ class GeneratedAccuracy(keras.callbacks.Callback):
             return
         step = int(self.model.optimizer.iterations.numpy())
         row = {"epoch": epoch + 1, "step": step}
-        with self.writer.as_default(step=step):
+        # record_if(True): Keras' TensorBoard callback leaves a batch-based recording
+        # condition set (update_freq) that is off at epoch ends, which dropped these.
+        with self.writer.as_default(step=step), tf.summary.record_if(True):
             for split, dataset in self.datasets.items():
                 accuracy = generated_accuracy(
                     self.model, self.classifier, dataset, self.direction, self.max_batches

@@ -239,9 +239,19 @@ def train_gan(
     config.save(model_dir)
     write_text(os.path.join(model_dir, "run.json"), json.dumps(dataclasses.asdict(run), indent=2))
     finished = os.path.join(model_dir, "metrics.json")
+    previous = None
     if os.path.exists(finished):
         with open(finished) as f:
-            return json.load(f)
+            previous = json.load(f)
+        if previous["steps"] >= config.train.epochs * previous["steps_per_epoch"]:
+            return previous
+        # More epochs than the finished run had: train on from its newest checkpoint,
+        # keeping its Fig. 9 curve.
+        if verbose:
+            print(
+                f"{model_dir}: finished at step {previous['steps']}; extending to "
+                f"{config.train.epochs} epochs"
+            )
 
     paths = _encoder_paths(config, index, model_dir, run)
     if run.mixed_precision:
@@ -331,10 +341,11 @@ def train_gan(
         "instruments": list(run.instruments),
         "preset": config.preset,
         "generated_accuracy": {"train": final["train"], "test": final["validation"]},
-        "curve": accuracy.history,
+        "curve": (previous["curve"] if previous else []) + accuracy.history,
         "steps": int(gan.optimizer.iterations.numpy()),
         "steps_per_epoch": steps_per_epoch,
         "seconds_this_run": round(seconds, 1),
+        "seconds_total": round(seconds + _seconds_total(previous), 1),
         "steps_per_second": round(steps_run / seconds, 3) if seconds else None,
         "strategy": run.strategy,
         "replicas": strategy.num_replicas_in_sync,
@@ -342,6 +353,13 @@ def train_gan(
     }
     write_text(finished, json.dumps(metrics, indent=2))
     return metrics
+
+
+def _seconds_total(metrics: dict | None) -> float:
+    """Training seconds of a finished run over all its legs (0 for a new run)."""
+    if metrics is None:
+        return 0.0
+    return metrics.get("seconds_total", metrics["seconds_this_run"])
 
 
 def _write_sample_grid(gan: GanCls, batch: dict, z: np.ndarray, direction: str, path: str) -> None:

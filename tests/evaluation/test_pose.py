@@ -106,3 +106,29 @@ def test_regressor_learns_a_drawn_pose(tmp_path):
     as_floats = images.astype(np.float32) / 127.5 - 1.0
     floats = pose.pose_fidelity(model, as_floats, pose.pose_targets(held_out))
     assert floats["correlation"]["hand"] == pytest.approx(result["correlation"]["hand"], abs=1e-5)
+
+
+def test_drawn_pictures_carry_their_poses():
+    pictures, poses = pose.drawn_pictures("trumpet", 64, seed=3)
+    assert pictures.shape == (64, 64, 64, 3) and pictures.dtype == np.uint8
+    assert poses.shape == (64, 11) and poses.dtype == np.float32
+    again = pose.drawn_pictures("trumpet", 64, seed=3)
+    np.testing.assert_array_equal(again[0], pictures)
+    np.testing.assert_array_equal(again[1], poses)
+    assert not np.array_equal(pose.drawn_pictures("trumpet", 64, seed=4)[0], pictures)
+    # Every picture is its own scene.
+    assert len({picture.tobytes() for picture in pictures}) == 64
+    # A trumpet: playing or resting, three valves (bits 0-2), no hand, bow or string.
+    playing = poses[:, 3]
+    assert set(np.unique(playing)) == {0.0, 1.0}
+    assert not poses[:, :3].any() and not poses[:, 7:].any()
+    assert poses[playing == 1, 4:7].any() and not poses[playing == 0, 4:].any()
+    # A cello: the string index in quarters, hand and bow in [0, 1]; rests on request.
+    _, cello = pose.drawn_pictures("cello", 64, seed=0, rest_fraction=0.0)
+    assert cello[:, 3].all() and not cello[:, 4:].any()
+    np.testing.assert_allclose(np.unique(cello[:, 2] * 3) % 1, 0.0, atol=1e-6)
+    assert 0 <= cello[:, :2].min() and cello[:, :2].max() <= 1 and cello[:, 1].std() > 0.2
+    _, rests = pose.drawn_pictures("cello", 8, rest_fraction=1.0)
+    assert not rests.any()
+    with pytest.raises(ValueError, match="unknown instrument 'lute'"):
+        pose.drawn_pictures("lute", 1)

@@ -38,14 +38,23 @@ def setup(tmp_path_factory):
 
 def _run(setup, **kwargs) -> gan.GanRun:
     _, sound, image = setup
+    kwargs = {"audio_summaries": kwargs.get("mode") == "i2s", **kwargs}
     return gan.GanRun(
         sound_encoder=sound,
         image_encoder=image,
         checkpoint_every=2,
         eval_every=1,
-        audio_summaries=False,
         **kwargs,
     )
+
+
+def _summary_tags(log_dir: str) -> set[str]:
+    """The tags of every summary written under `log_dir`."""
+    tags = set()
+    for path in tf.io.gfile.glob(os.path.join(log_dir, "events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            tags.update(value.tag for value in event.summary.value)
+    return tags
 
 
 @pytest.mark.parametrize("mode", ["s2i", "i2s"])
@@ -62,10 +71,25 @@ def test_a_run_writes_its_outputs_and_resumes_at_the_saved_step(setup, tmp_path,
     assert tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints")).endswith(
         f"ckpt-{steps_per_epoch}"
     )
-    # A longer run in the same directory resumes at the saved step, not from zero.
-    os.remove(os.path.join(model_dir, "metrics.json"))
-    resumed = gan.train_gan(_config(2), index, model_dir, _run(setup, mode=mode), verbose=0)
-    assert resumed["steps"] == 2 * steps_per_epoch
+    # The epoch-end summaries reach TensorBoard (Keras' own callback had switched
+    # recording off there): the Fig. 9 curve, sample pictures and, for I2S, audio.
+    expected = {"eval": {"generated_accuracy/validation", "generated_accuracy/train"}}
+    if mode == "s2i":
+        expected["samples"] = {"samples/validation", "samples/train"}
+    else:
+        expected["samples"] = {"spectrograms/validation/generated", "audio/validation"}
+    for folder, tags in expected.items():
+        assert tags <= _summary_tags(os.path.join(model_dir, "logs", folder)), folder
+
+    # Rerun with the same epochs: the finished run is returned, not trained again.
+    again = gan.train_gan(_config(1), index, model_dir, _run(setup, mode=mode), verbose=0)
+    assert again == metrics
+    # More epochs in the same directory extend the finished run from its saved step,
+    # and its Fig. 9 curve keeps the earlier points.
+    extended = gan.train_gan(_config(2), index, model_dir, _run(setup, mode=mode), verbose=0)
+    assert extended["steps"] == 2 * steps_per_epoch
+    assert [row["epoch"] for row in extended["curve"]] == [1, 2]
+    assert extended["seconds_total"] >= extended["seconds_this_run"] > 0
 
     # python -m avgan.generate on the trained run: S2I sound -> picture, I2S picture -> sound.
     pair = index.split("validation")[0]

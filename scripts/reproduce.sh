@@ -21,7 +21,7 @@ fi
 PRESET=${PRESET:-cpu}
 RUN=${RUN:-runs/reproduce}
 GAN_EPOCHS=${GAN_EPOCHS:-12}
-POSE_EPOCHS=${POSE_EPOCHS:-60}
+POSE_EPOCHS=${POSE_EPOCHS:-240}
 POSE_INSTRUMENTS=${POSE_INSTRUMENTS:-cello}
 START=$(date +%s)
 train() { "$PY" -m avgan.train --preset="$PRESET" "$@"; }
@@ -41,12 +41,15 @@ gan --mode=s2i --variant=n --sound_encoder="$SOUND" --model_dir="$RUN/s2i-n"
 train --mode=sound_autoencoder --epochs=${AUTOENCODER_EPOCHS:-3} --model_dir="$RUN/sound_autoencoder"
 gan --mode=s2i --variant=a --sound_encoder="$RUN/sound_autoencoder/encoder.keras" \
   --model_dir="$RUN/s2i-a"
-gan --mode=i2s --sound_encoder="$SOUND" --model_dir="$RUN/i2s"
+# I2S steps cost ~4x S2I's (its discriminator's twelve extra layers), and it starts
+# from noise further away: its own budget.
+train --epochs="${I2S_EPOCHS:-36}" --eval_every=4 --image_encoder="$IMAGE" \
+  --mode=i2s --sound_encoder="$SOUND" --model_dir="$RUN/i2s"
 train --mode=pitch_sound_classifier --epochs=${SOUND_EPOCHS:-8} \
   --model_dir="$RUN/pitch_sound_classifier"
 # Pose-oriented S2I: one instrument's pairs (~115), so a smaller batch and more epochs.
 train --mode=s2i_pose --instrument="$POSE_INSTRUMENTS" --epochs="$POSE_EPOCHS" \
-  --batch_size=32 --eval_every=20 --image_encoder="$IMAGE" \
+  --batch_size=32 --eval_every=40 --image_encoder="$IMAGE" \
   --sound_encoder="$RUN/pitch_sound_classifier/encoder.keras" --model_dir="$RUN/s2i_pose"
 
 "$PY" -m avgan.evaluate --model_dir="$RUN/s2i-c" --model_dir="$RUN/s2i-n" \
@@ -58,7 +61,7 @@ fi
 
 # S2I-C past the equal budget: the same run continued from its last checkpoint to
 # LONG_EPOCHS (0 skips), for the Fig. 9 curve further out.
-LONG_EPOCHS=${LONG_EPOCHS:-36}
+LONG_EPOCHS=${LONG_EPOCHS:-120}
 if (( LONG_EPOCHS > GAN_EPOCHS )); then
   if [[ ! -d "$RUN/s2i-c-long/checkpoints" ]]; then
     rm -rf "$RUN/s2i-c-long" "$RUN/s2i-c-long.tmp"

@@ -51,6 +51,11 @@ def _minutes(metrics: dict | None, key: str) -> str:
     return NOT_RUN if metrics is None or key not in metrics else f"{metrics[key] / 60:.1f} min"
 
 
+def _gan_minutes(metrics: dict) -> float:
+    """Training minutes of a GAN run over all its legs (a run extended by more epochs)."""
+    return metrics.get("seconds_total", metrics["seconds_this_run"]) / 60
+
+
 def _pose_dirs(run: str) -> list[str]:
     parent = os.path.join(run, "s2i_pose")
     if not os.path.isdir(parent):
@@ -106,15 +111,14 @@ def table5_section(run: str) -> list[str]:
             cells.append(_pct(long["generated_accuracy"][split]))
         lines.append(f"| {row} | " + " | ".join(cells) + " |")
     steps = [
-        f"{name} {m['steps']} steps at {m['steps_per_second']} steps/s "
-        f"({m['seconds_this_run'] / 60:.1f} min)"
+        f"{name} {m['steps']} steps at {m['steps_per_second']} steps/s ({_gan_minutes(m):.1f} min)"
         for (v, name), m in zip(S2I_RUNS, metrics.values(), strict=True)
         if m
     ]
     if long:
         steps.append(
             f"S2I-C continued from its last checkpoint to {long['steps']} steps at "
-            f"{long['steps_per_second']} steps/s ({long['seconds_this_run'] / 60:.1f} min more)"
+            f"{long['steps_per_second']} steps/s ({_gan_minutes(long):.1f} min more)"
         )
     lines += [
         "",
@@ -143,7 +147,7 @@ def i2s_section(run: str) -> list[str]:
         "The paper's I2S figures are lost from its text. Chance is 7.7%."
         + (
             f" Training: {m['steps']} steps at {m['steps_per_second']} steps/s "
-            f"({m['seconds_this_run'] / 60:.1f} min)."
+            f"({_gan_minutes(m):.1f} min)."
             if m
             else ""
         ),
@@ -190,26 +194,31 @@ def pose_section(run: str) -> list[str]:
     lines = [
         "## Pose-oriented S2I: pose fidelity",
         "",
-        "A pose regressor trained on real train pictures reads the pose (11 parameters: "
-        "hand, bow, string, playing, fingering) off pictures generated from held-out "
-        "sounds; the table gives the Pearson correlation with the ground-truth pose "
+        "A pose regressor reads the pose (11 parameters: hand, bow, string, playing, "
+        "fingering) off pictures generated from held-out sounds. It is trained on the "
+        "instrument's real training pictures and on pictures drawn fresh by the synthetic "
+        "renderer (random players, rooms and poses; counts below); "
+        "the table gives the Pearson correlation with the ground-truth pose "
         "behind each sound, and the regressor's correlation on the real held-out "
         "pictures (its ceiling). The paper shows pose variety (Fig. 10) but measures none.",
         "",
-        "| instrument | mean r, generated | mean r, real (ceiling) | per parameter, generated |",
-        "|---|---|---|---|",
+        "| instrument | mean r, generated | mean r, real (ceiling) | per parameter, generated "
+        "| regressor's pictures |",
+        "|---|---|---|---|---|",
     ]
     dirs = _pose_dirs(run)
     if not dirs:
-        return lines + [f"| {NOT_RUN} | | | |", ""]
+        return lines + [f"| {NOT_RUN} | | | | |", ""]
     for d in dirs:
         e = _load(run, os.path.join("s2i_pose", d), "evaluation.json")
         if e is None or "pose" not in e:
-            lines.append(f"| {d} | {NOT_RUN} | | |")
+            lines.append(f"| {d} | {NOT_RUN} | | | |")
             continue
         fid, real = e["pose"]["fidelity"], e["pose"]["regressor_on_real"]
         per = ", ".join(f"{k} {v:.2f}" for k, v in fid["correlation"].items())
-        lines.append(f"| {d} | {fid['mean']:.3f} | {real['mean']:.3f} | {per} |")
+        pictures = e["pose"].get("regressor_pictures")
+        trained_on = f"{pictures['real']} real + {pictures['drawn']} drawn" if pictures else ""
+        lines.append(f"| {d} | {fid['mean']:.3f} | {real['mean']:.3f} | {per} | {trained_on} |")
     return lines + [""]
 
 

@@ -22,13 +22,13 @@ def _write(run, name, file, values):
         json.dump(values, f)
 
 
-def _gan(run, name, train, test):
+def _gan(run, name, train, test, **more):
     _write(run, name, "config.json", CONFIG)
     _write(run, name, "metrics.json", {
         "generated_accuracy": {"train": train, "test": test},
         "curve": [{"epoch": 2, "train": train / 2, "validation": test / 2},
                   {"epoch": 4, "train": train, "validation": test}],
-        "steps": 96, "steps_per_second": 0.5, "seconds_this_run": 192.0,
+        "steps": 96, "steps_per_second": 0.5, "seconds_this_run": 192.0, **more,
     })  # fmt: skip
     _write(run, name, "evaluation.json", {
         "frechet_distance": 12.345, "frechet_distance_real_split": 1.5,
@@ -46,7 +46,15 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
            {"accuracy": 0.8125, "epochs": 20, "seconds": 600.0})  # fmt: skip
     _gan(run, "s2i-c", 0.5, 0.4)
     _gan(run, "s2i-n", 0.125, 0.0625)
-    _gan(run, "s2i-c-long", 0.75, 0.625)
+    _gan(run, "s2i-c-long", 0.75, 0.625, seconds_total=600.0)  # extended: two legs
+    _gan(run, "s2i_pose/cello", 0.5, 0.5)
+    with open(os.path.join(run, "s2i_pose/cello/evaluation.json")) as f:
+        evaluation = json.load(f)
+    _write(run, "s2i_pose/cello", "evaluation.json", {**evaluation, "pose": {
+        "regressor_pictures": {"real": 115, "drawn": 4096},
+        "fidelity": {"mean": 0.5, "correlation": {"hand": 0.25, "bow": 0.75}},
+        "regressor_on_real": {"mean": 0.9, "correlation": {"hand": 0.85, "bow": 0.95}},
+    }})  # fmt: skip
     _write(run, "table1/lms-4", "metrics.json", {"accuracy": 0.875, "seconds": 60.0})
     _write(run, "table1/lms-4", "config.json", CONFIG)
     with open(os.path.join(run, "s2i-c", "samples_test.png"), "wb") as f:
@@ -65,6 +73,8 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     assert "| S2I-A | not run | not run | not run |" in text
     assert "87.50% (paper 87.44%)" in text  # Table 1 from run/table1
     assert "in 2.00 h" in text
+    assert "to 96 steps at 0.5 steps/s (10.0 min more)" in text  # all legs of the run
+    assert "| cello | 0.500 | 0.900 | hand 0.25, bow 0.75 | 115 real + 4096 drawn |" in text
     # The plot exists and is a PNG; the sample grid was copied under its run's name.
     with open(os.path.join(out, "fig9_accuracy.png"), "rb") as f:
         assert f.read(4) == b"\x89PNG"

@@ -127,6 +127,16 @@ def table5_section(run: str) -> list[str]:
         + (f" Training: {'; '.join(steps)}." if steps else ""),
         "",
     ]
+    if long and long.get("curve"):
+        peak = max(long["curve"], key=lambda p: p["validation"])
+        lines += [
+            f"Peak of S2I-C's Fig. 9 curve (continued run): {_pct(peak['validation'])} on "
+            f"test sounds, {_pct(peak['train'])} on train sounds (512 of them), at epoch "
+            f"{peak['epoch']} (step {peak['step']}). It is chosen on the test sounds "
+            "themselves, so it is an optimistic figure; the table gives the end of "
+            "training.",
+            "",
+        ]
     return lines
 
 

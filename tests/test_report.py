@@ -26,8 +26,8 @@ def _gan(run, name, train, test, **more):
     _write(run, name, "config.json", CONFIG)
     _write(run, name, "metrics.json", {
         "generated_accuracy": {"train": train, "test": test},
-        "curve": [{"epoch": 2, "train": train / 2, "validation": test / 2},
-                  {"epoch": 4, "train": train, "validation": test}],
+        "curve": [{"epoch": 2, "step": 48, "train": train / 2, "validation": test / 2},
+                  {"epoch": 4, "step": 96, "train": train, "validation": test}],
         "steps": 96, "steps_per_second": 0.5, "seconds_this_run": 192.0, **more,
     })  # fmt: skip
     _write(run, name, "evaluation.json", {
@@ -74,6 +74,9 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     assert "87.50% (paper 87.44%)" in text  # Table 1 from run/table1
     assert "in 2.00 h" in text
     assert "to 96 steps at 0.5 steps/s (10.0 min more)" in text  # all legs of the run
+    # The continued run's curve peaks at its last point (62.5% test, 75% train).
+    assert "curve (continued run): 62.50% on test sounds, 75.00% on train" in text
+    assert "at epoch 4 (step 96)" in text
     assert "| cello | 0.500 | 0.900 | hand 0.25, bow 0.75 | 115 real + 4096 drawn |" in text
     # The plot exists and is a PNG; the sample grid was copied under its run's name.
     with open(os.path.join(out, "fig9_accuracy.png"), "rb") as f:

@@ -131,7 +131,7 @@ def table5_section(run: str) -> list[str]:
         peak = max(long["curve"], key=lambda p: p["validation"])
         lines += [
             f"Peak of S2I-C's Fig. 9 curve (continued run): {_pct(peak['validation'])} on "
-            f"test sounds, {_pct(peak['train'])} on train sounds (512 of them), at epoch "
+            f"test sounds, {_pct(peak['train'])} on train sounds (a sample of 8 batches), at epoch "
             f"{peak['epoch']} (step {peak['step']}). It is chosen on the test sounds "
             "themselves, so it is an optimistic figure; the table gives the end of "
             "training.",

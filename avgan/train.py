@@ -73,6 +73,12 @@ flags.DEFINE_integer(
     "eval_every", 5, "Epochs between generated-accuracy evaluations.", lower_bound=1
 )
 flags.DEFINE_bool("ema", True, "Keep an EMA copy of the generator for sampling.")
+flags.DEFINE_string(
+    "augment",
+    "",
+    "GANs: DiffAugment policy for the discriminator's inputs, comma-separated from "
+    "color, translation, cutout ('' = none, as in the paper).",
+)
 
 
 def resolve_config() -> config_lib.Config:
@@ -121,6 +127,7 @@ def train_gans(config: config_lib.Config, index, model_dir: str) -> list[dict]:
         checkpoint_every=FLAGS.checkpoint_every,
         eval_every=FLAGS.eval_every,
         ema=FLAGS.ema,
+        augment=FLAGS.augment,
     )
     if FLAGS.mode != "s2i_pose":
         if FLAGS.instrument:
@@ -142,6 +149,13 @@ def train_gans(config: config_lib.Config, index, model_dir: str) -> list[dict]:
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    if FLAGS.augment:
+        from avgan.training.augment import parse_policy
+
+        try:
+            parse_policy(FLAGS.augment)
+        except ValueError as e:
+            raise app.UsageError(f"--augment: {e}") from e
     if FLAGS.mode in GAN_MODES and FLAGS.strategy == "multi_worker":
         from avgan.training import gan
 

@@ -31,6 +31,21 @@ def main() -> None:
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--preset", default="small", help="synthetic ensemble preset")
     parser.add_argument("--out", default="", help="write 8 generated pictures as a PNG row")
+    parser.add_argument(
+        "--augment",
+        default="",
+        help="DiffAugment policy for D's inputs, e.g. color,translation,cutout",
+    )
+    parser.add_argument("--g_steps", type=int, default=1, help="generator steps per D step")
+    parser.add_argument("--real_label", type=float, default=1.0, help="0.9: one-sided smoothing")
+    parser.add_argument("--d_lr", type=float, default=2e-4)
+    parser.add_argument("--d_width", type=int, default=0, help="D's width (default: --width)")
+    parser.add_argument(
+        "--drawn",
+        type=int,
+        default=0,
+        help="train on this many freshly drawn pictures instead of the data set's",
+    )
     args = parser.parse_args()
 
     import keras
@@ -38,11 +53,21 @@ def main() -> None:
 
     from avgan.data import layout
     from avgan.data.synthetic import build
-    from avgan.evaluation.pose import load_pictures
+    from avgan.data.synthetic.instruments import INSTRUMENTS
+    from avgan.evaluation.pose import drawn_pictures, load_pictures
     from avgan.models.s2i import S2IDiscriminator, S2IGenerator
+    from avgan.training.augment import diff_augment, parse_policy
 
-    index = layout.read_layout(build.ensure_built(args.preset, 0), progress=False)
-    pictures = load_pictures(index.split("train")).astype(np.float32) / 127.5 - 1.0
+    policy = parse_policy(args.augment)
+    if args.drawn:
+        per = -(-args.drawn // len(INSTRUMENTS))
+        pictures = np.concatenate(
+            [drawn_pictures(inst.name, per, seed=i)[0] for i, inst in enumerate(INSTRUMENTS)]
+        )
+    else:
+        index = layout.read_layout(build.ensure_built(args.preset, 0), progress=False)
+        pictures = load_pictures(index.split("train"))
+    pictures = pictures.astype(np.float32) / 127.5 - 1.0
 
     def roughness(x: np.ndarray) -> float:
         return float(np.abs(np.diff(x, axis=1)).mean())
@@ -50,12 +75,18 @@ def main() -> None:
     print(f"{len(pictures)} pictures; real roughness {roughness(pictures):.3f}")
     keras.utils.set_random_seed(0)
     batch = args.batch_size
-    generator, discriminator = S2IGenerator(args.width), S2IDiscriminator(args.width)
+    generator = S2IGenerator(args.width)
+    discriminator = S2IDiscriminator(args.d_width or args.width)
     encoding = tf.zeros([batch, 128])
     generator((encoding, tf.zeros([batch, 100])))
     discriminator((tf.zeros([batch, 64, 64, 3]), encoding))
     g_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
-    d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
+    d_opt = keras.optimizers.Adam(args.d_lr, beta_1=0.5)
+    seeds = tf.random.Generator.from_seed(0)
+
+    def score(images):
+        images = diff_augment(images, policy, seeds.make_seeds(1)[:, 0])
+        return discriminator((images, encoding), training=True)
 
     def bce(logits, label):
         labels = tf.fill(tf.shape(logits), label)
@@ -65,16 +96,15 @@ def main() -> None:
     def step(real):
         with tf.GradientTape() as tape:
             fake = generator((encoding, tf.random.normal([batch, 100])), training=True)
-            d_loss = bce(discriminator((real, encoding), training=True), 1.0) + bce(
-                discriminator((fake, encoding), training=True), 0.0
-            )
+            d_loss = bce(score(real), args.real_label) + bce(score(fake), 0.0)
         variables = discriminator.trainable_variables
         d_opt.apply(tape.gradient(d_loss, variables), variables)
-        with tf.GradientTape() as tape:
-            fake = generator((encoding, tf.random.normal([batch, 100])), training=True)
-            g_loss = bce(discriminator((fake, encoding), training=True), 1.0)
-        variables = generator.trainable_variables
-        g_opt.apply(tape.gradient(g_loss, variables), variables)
+        for _ in range(args.g_steps):
+            with tf.GradientTape() as tape:
+                fake = generator((encoding, tf.random.normal([batch, 100])), training=True)
+                g_loss = bce(score(fake), 1.0)
+            variables = generator.trainable_variables
+            g_opt.apply(tape.gradient(g_loss, variables), variables)
         return d_loss, g_loss
 
     rng = np.random.default_rng(0)

@@ -10,7 +10,9 @@ and one generator step (GAN-CLS, Reed et al. 2016, Algorithm 1):
          wrong = spectrogram_target(wrong pair's sound)            (Eq. 7)
 
 With `wrong_pairs=False` (S2I-N) the discriminator has no mismatch term and the
-wrong samples are not read.
+wrong samples are not read. With an `augment` policy (not in the paper) every sample
+the discriminator sees, real, wrong or generated, in its step and in the generator's,
+first goes through DiffAugment (`avgan.training.augment`).
 
 Everything must be created in one `strategy.scope()`: the models, `GanCls` (which
 builds them and copies the EMA generator) and `compile` (which builds both
@@ -36,6 +38,7 @@ from avgan.data.pipeline import CHUNK_SAMPLES
 from avgan.models.i2s import I2SDiscriminator, I2SGenerator, spectrogram_target
 from avgan.models.layers import PixelScaling
 from avgan.models.s2i import IMAGE_SIZE, S2IDiscriminator, S2IGenerator
+from avgan.training.augment import diff_augment, parse_policy
 from avgan.training.losses import generator_loss, matching_aware_discriminator_loss
 
 DIRECTIONS = ("s2i", "i2s")
@@ -64,6 +67,9 @@ class GanCls(keras.Model):
             S2I-N.
         ema_decay: d of the generator EMA, ema = d * ema + (1 - d) * w after every
             generator step; None keeps no EMA.
+        augment: DiffAugment policy for the discriminator's inputs, e.g.
+            'color,translation,cutout' (see `avgan.training.augment`); '' for none, as
+            in the paper.
         seed: seeds the noise of training and of `generate`.
     """
 
@@ -76,10 +82,12 @@ class GanCls(keras.Model):
         z_dim: int = 100,
         wrong_pairs: bool = True,
         ema_decay: float | None = 0.999,
+        augment: str = "",
         seed: int = 0,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.augment = parse_policy(augment)
         if direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
         if ema_decay is not None and not 0.0 <= ema_decay < 1.0:
@@ -91,11 +99,13 @@ class GanCls(keras.Model):
         self.pixels = PixelScaling()
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.sample_seed_generator = keras.random.SeedGenerator(seed + 1)
+        self.augment_seed_generator = keras.random.SeedGenerator(seed + 2)
         # tf.train.Checkpoint does not see a SeedGenerator's state; this container makes
         # it see them (without Keras counting them twice), so noise resumes exactly.
         self.noise_state = tf.Module(name="noise_state")
         self.noise_state.training = self.seed_generator.state
         self.noise_state.sampling = self.sample_seed_generator.state
+        self.noise_state.augment = self.augment_seed_generator.state
 
         encoding = self._build_networks()
         self.ema_generator = None
@@ -208,6 +218,19 @@ class GanCls(keras.Model):
         z = keras.random.normal([local_batch * replicas, self.z_dim], seed=self.seed_generator)
         return z[replica_id * local_batch : (replica_id + 1) * local_batch]
 
+    def _score(self, sample: tf.Tensor, encoding: tf.Tensor) -> tf.Tensor:
+        """The discriminator's [batch] logits, training mode, after the augmentation.
+
+        The augmentation seed is the same on every replica (like the noise), and the
+        draws are sliced per replica, so replicas augment as one device would.
+        """
+        if self.augment:
+            seed = keras.random.randint(
+                [2], 0, 2**31 - 1, seed=self.augment_seed_generator, dtype="int32"
+            )
+            sample = diff_augment(sample, self.augment, seed, _replica())
+        return self.discriminator((sample, encoding), training=True)
+
     def train_step(self, batch: dict) -> dict[str, tf.Tensor]:
         condition_input, real, wrong = self._samples(batch)
         encoding = self.encode(condition_input)
@@ -224,15 +247,9 @@ class GanCls(keras.Model):
             fake = self.generator((encoding, z), training=True)
             with g_tape.stop_recording():
                 with tf.GradientTape() as d_tape:
-                    real_logits = self.discriminator((real, encoding), training=True)
-                    wrong_logits = (
-                        self.discriminator((wrong, encoding), training=True)
-                        if wrong is not None
-                        else None
-                    )
-                    fake_logits = self.discriminator(
-                        (tf.stop_gradient(fake), encoding), training=True
-                    )
+                    real_logits = self._score(real, encoding)
+                    wrong_logits = self._score(wrong, encoding) if wrong is not None else None
+                    fake_logits = self._score(tf.stop_gradient(fake), encoding)
                     d_per_example = matching_aware_discriminator_loss(
                         real_logits, fake_logits, wrong_logits
                     )
@@ -240,7 +257,7 @@ class GanCls(keras.Model):
                 d_variables = self.discriminator.trainable_variables
                 d_grads = d_tape.gradient(d_loss, d_variables)
                 self.d_optimizer.apply(d_grads, d_variables)
-            g_logits = self.discriminator((fake, encoding), training=True)
+            g_logits = self._score(fake, encoding)
             g_per_example = generator_loss(g_logits)
             g_loss = self.g_optimizer.scale_loss(average(g_per_example))
         g_variables = self.generator.trainable_variables
@@ -352,6 +369,7 @@ def make_gan(
     encoder: keras.Model,
     wrong_pairs: bool = True,
     ema: bool = True,
+    augment: str = "",
     seed: int = 0,
 ) -> GanCls:
     """The networks of `direction` at the sizes of `model` (an avgan.config.ModelConfig),
@@ -371,5 +389,6 @@ def make_gan(
         z_dim=model.z_dim,
         wrong_pairs=wrong_pairs,
         ema_decay=0.999 if ema else None,
+        augment=augment,
         seed=seed,
     )

@@ -55,6 +55,8 @@ class GanRun:
         ema: keep an EMA generator for sampling.
         audio_summaries: I2S: TensorBoard audio of generated spectrograms each epoch
             (Griffin-Lim: a few seconds per epoch on a CPU).
+        augment: DiffAugment policy for the discriminator's inputs ('' = the paper's
+            training; see `avgan.training.augment`).
     """
 
     mode: str = "s2i"
@@ -69,6 +71,7 @@ class GanRun:
     eval_every: int = 5
     ema: bool = True
     audio_summaries: bool = True
+    augment: str = ""
 
     @property
     def direction(self) -> str:
@@ -137,6 +140,7 @@ def build_gan(config: Config, run: GanRun, encoder: keras.Model) -> GanCls:
         encoder,
         wrong_pairs=run.variant != "n",
         ema=run.ema,
+        augment=run.augment,
         seed=config.train.seed,
     )
 
@@ -162,6 +166,7 @@ def restore_gan(
         d_optimizer=gan.d_optimizer,
         g_optimizer=gan.g_optimizer,
         noise_seed=gan.seed_generator.state.value,  # the training noise resumes too
+        augment_seed=gan.augment_seed_generator.state.value,  # and the augmentation
         **({"ema_generator": gan.ema_generator} if gan.ema_generator is not None else {}),
     )
     manager = tf.train.CheckpointManager(

@@ -9,6 +9,7 @@ from avgan.models.encoders import ImageClassifier, SoundClassifier
 from avgan.models.gan_cls import GanCls
 from avgan.models.i2s import I2SDiscriminator, I2SGenerator, spectrogram_target
 from avgan.models.s2i import S2IDiscriminator, S2IGenerator
+from avgan.training.augment import diff_augment
 from avgan.training.losses import matching_aware_discriminator_loss
 
 WIDTH, Z_DIM, BATCH, SEED = 8, 16, 4, 3
@@ -80,10 +81,14 @@ def expected_first_step(gan: GanCls, batch: dict) -> dict[str, float]:
     encoding = gan.encoder.encode(condition, training=False)
     z = keras.random.normal([BATCH, Z_DIM], seed=keras.random.SeedGenerator(SEED))
     fake = gan.generator((encoding, z), training=True)
-    logits = {
-        name: gan.discriminator((x, encoding), training=True)
-        for name, x in (("real", real), ("wrong", wrong), ("fake", fake))
-    }
+    # DiffAugment draws a seed per discriminator call, in this order, from SEED + 2.
+    augment_seeds = keras.random.SeedGenerator(SEED + 2)
+    logits = {}
+    for name, x in (("real", real), ("wrong", wrong), ("fake", fake)):
+        if gan.augment:
+            seed = keras.random.randint([2], 0, 2**31 - 1, seed=augment_seeds, dtype="int32")
+            x = diff_augment(x, gan.augment, seed)
+        logits[name] = gan.discriminator((x, encoding), training=True)
     d_loss = matching_aware_discriminator_loss(logits["real"], logits["fake"], logits["wrong"])
     expected = {f"{k}_score": float(tf.reduce_mean(tf.sigmoid(v))) for k, v in logits.items()}
     return {"d_loss": float(tf.reduce_mean(d_loss)), **expected}
@@ -164,6 +169,21 @@ def test_generate_encodes_the_raw_condition(first_step):
     assert gan(batch).shape == samples.shape
 
 
+def test_augmented_step_scores_augmented_samples():
+    """With DiffAugment, D's scores are those of the augmented real, wrong and fake."""
+    gan = make_gan("s2i", augment="color,translation,cutout")
+    assert gan.augment == ("color", "translation", "cutout")
+    batch = pipeline_batch(0)
+    expected = expected_first_step(gan, batch)
+    logs = {k: float(v) for k, v in gan.train_step(batch).items()}
+    for key, value in expected.items():
+        assert logs[key] == pytest.approx(value, rel=1e-4, abs=1e-6), key
+    plain = make_gan("s2i")  # same initial weights, same batch, no augmentation
+    assert float(plain.train_step(batch)["real_score"]) != pytest.approx(logs["real_score"])
+    with pytest.raises(ValueError, match="unknown augmentation"):
+        make_gan("s2i", augment="mixup")
+
+
 def test_s2i_n_ignores_wrong_images():
     batch = pipeline_batch(1)
     garbage = dict(batch, wrong_image=np.full_like(batch["wrong_image"], 255))
@@ -192,13 +212,15 @@ def test_mismatched_networks_are_refused():
         GanCls(*networks, encoder, "s2i", z_dim=Z_DIM)
 
 
-def test_two_replicas_train_as_one():
-    """Keras fit on 2 mirrored CPUs gives one replica's weights and logs, EMA included."""
+@pytest.mark.parametrize("augment", ["", "color,translation,cutout"])
+def test_two_replicas_train_as_one(augment):
+    """Keras fit on 2 mirrored CPUs gives one replica's weights and logs, EMA included,
+    with and without DiffAugment (whose draws are sliced per replica like the noise)."""
     batches = [pipeline_batch(10, 2 * BATCH), pipeline_batch(11, 2 * BATCH)]
     networks = ("generator", "discriminator", "ema_generator")
 
     # One replica: the default strategy, two eager steps (no tracing: keeps the test short).
-    one = make_gan("s2i", ema_decay=0.5)
+    one = make_gan("s2i", ema_decay=0.5, augment=augment)
     initial = one.get_weights()
     start = snapshot(one.generator)
     for batch in batches:
@@ -207,7 +229,7 @@ def test_two_replicas_train_as_one():
 
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     with strategy.scope():
-        gan = make_gan("s2i", ema_decay=0.5)
+        gan = make_gan("s2i", ema_decay=0.5, augment=augment)
         gan.set_weights(initial)
     with pytest.raises(ValueError, match="strategy.scope"):
         gan.compile(adam(), adam())  # outside the scope it was built in: refused

@@ -1,0 +1,77 @@
+"""DiffAugment: each policy's effect, determinism, replica slicing, gradients."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from avgan.training import augment
+
+SEED = tf.constant([7, 11])
+
+
+def pictures(batch: int = 6, seed: int = 0) -> tf.Tensor:
+    return tf.constant(np.random.default_rng(seed).uniform(-1, 1, (batch, 64, 64, 3)), tf.float32)
+
+
+def test_parse_policy():
+    assert augment.parse_policy("") == ()
+    assert augment.parse_policy(" color, cutout ") == ("color", "cutout")
+    with pytest.raises(ValueError, match="unknown augmentation flip"):
+        augment.parse_policy("translation,flip")
+
+
+def test_translation_shifts_by_at_most_an_eighth_and_pads_with_zeros():
+    x = pictures()
+    y = augment.translation(x, SEED).numpy()
+    for xi, yi in zip(x.numpy(), y, strict=True):
+        matches = []
+        for dy in range(-8, 9):
+            for dx in range(-8, 9):
+                shifted = np.zeros_like(xi)
+                src = xi[max(-dy, 0) : 64 - max(dy, 0), max(-dx, 0) : 64 - max(dx, 0)]
+                shifted[max(dy, 0) : 64 + min(dy, 0), max(dx, 0) : 64 + min(dx, 0)] = src
+                if np.array_equal(shifted, yi):
+                    matches.append((dy, dx))
+        assert len(matches) == 1  # exactly one shift in [-8, 8]^2 explains the output
+    # Per-example draws: not every picture moved the same way.
+    assert len({tuple(np.argwhere(yi[..., 0] == 0)[0]) for yi in y}) > 1
+
+
+def test_cutout_zeros_one_square_of_half_the_side():
+    x = pictures() + 2.0  # no zeros before
+    y = augment.cutout(x, SEED).numpy()
+    for yi, xi in zip(y, x.numpy(), strict=True):
+        zero = yi[..., 0] == 0
+        rows, cols = np.nonzero(zero.any(axis=1))[0], np.nonzero(zero.any(axis=0))[0]
+        # A full 32x32 square, cut at the picture's edges; everything else untouched.
+        assert zero.sum() == len(rows) * len(cols)
+        assert 16 <= len(rows) <= 32 and 16 <= len(cols) <= 32
+        assert np.array_equal(yi[~zero], xi[~zero])
+
+
+def test_color_keeps_flat_pictures_flat_and_varies_per_example():
+    flat = tf.ones([4, 64, 64, 3]) * tf.constant([0.2, -0.1, 0.4])  # one colour each
+    y = augment.color(flat, SEED).numpy()
+    np.testing.assert_allclose(y, np.broadcast_to(y[:, :1, :1], y.shape), atol=1e-6)
+    assert np.std(y[:, 0, 0, 0]) > 0.05
+
+
+@pytest.mark.parametrize("policy", [("color",), ("translation",), ("cutout",)])
+def test_gradients_reach_the_pictures(policy):
+    x = pictures(2)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = augment.diff_augment(x, policy, SEED)
+        loss = tf.reduce_sum(y**2)
+    grad = tape.gradient(loss, x)
+    assert grad is not None and float(tf.reduce_sum(tf.abs(grad))) > 0
+
+
+def test_same_seed_same_draw_and_replica_slices_match_the_global_batch():
+    x, policy = pictures(8), augment.POLICIES
+    whole = augment.diff_augment(x, policy, SEED).numpy()
+    np.testing.assert_array_equal(whole, augment.diff_augment(x, policy, SEED).numpy())
+    assert not np.allclose(whole, augment.diff_augment(x, policy, tf.constant([1, 2])).numpy())
+    halves = [augment.diff_augment(x[i * 4 : (i + 1) * 4], policy, SEED, (i, 2)) for i in (0, 1)]
+    np.testing.assert_array_equal(np.concatenate(halves), whole)
+    assert augment.diff_augment(x, (), SEED) is x

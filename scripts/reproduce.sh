@@ -73,5 +73,15 @@ if (( LONG_EPOCHS > GAN_EPOCHS )); then
     --sound_encoder="$SOUND" --image_encoder="$IMAGE" --model_dir="$RUN/s2i-c-long"
   "$PY" -m avgan.evaluate --model_dir="$RUN/s2i-c-long" > /dev/null
 fi
+
+# Not in the paper: S2I-C trained from scratch with DiffAugment on every picture its
+# discriminator sees, for AUGMENT_EPOCHS (0 skips), beside the plain run above.
+AUGMENT_EPOCHS=${AUGMENT_EPOCHS:-$LONG_EPOCHS}
+AUGMENT=${AUGMENT:-translation,cutout}
+if (( AUGMENT_EPOCHS > 0 )); then
+  train --mode=s2i --variant=c --augment="$AUGMENT" --epochs="$AUGMENT_EPOCHS" --eval_every=4 \
+    --sound_encoder="$SOUND" --image_encoder="$IMAGE" --model_dir="$RUN/s2i-c-diffaugment"
+  "$PY" -m avgan.evaluate --model_dir="$RUN/s2i-c-diffaugment" > /dev/null
+fi
 "$PY" scripts/write_report.py "$RUN" --out results --seconds "$(( $(date +%s) - START ))"
 echo "report: results/REPORT.md"

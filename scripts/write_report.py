@@ -28,6 +28,11 @@ from avgan.data.files import atomic_path, write_text  # noqa: E402
 # Paper Table 5 (Sub-URMP): generated-image accuracy under the image classifier.
 PAPER_TABLE5 = {"c": ("87.37%", "75.56%"), "a": ("10.63%", "10.95%"), "n": ("12.62%", "12.32%")}
 S2I_RUNS = (("c", "S2I-C"), ("n", "S2I-N"), ("a", "S2I-A"))
+# S2I-C runs beyond the equal budget: (folder, name in the tables).
+S2I_C_EXTRA = (
+    ("s2i-c-long", "S2I-C continued"),
+    ("s2i-c-diffaugment", "S2I-C + DiffAugment"),
+)
 NOT_RUN = "not run"
 
 
@@ -98,28 +103,27 @@ def table5_section(run: str) -> list[str]:
         "|---|---|---|---|",
     ]
     metrics = {v: _load(run, f"s2i-{v}", "metrics.json") for v, _ in S2I_RUNS}
-    long = _load(run, "s2i-c-long", "metrics.json")
-    if long:
-        lines[2] += f" S2I-C continued to {long['steps']} steps |"
+    extra = [(name, m) for folder, name in S2I_C_EXTRA if (m := _load(run, folder, "metrics.json"))]
+    for name, m in extra:
+        lines[2] += f" {name} ({m['steps']} steps) |"
         lines[3] += "---|"
     for row, split, k in (("train sounds", "train", 0), ("test sounds", "test", 1)):
         cells = [
             f"{_pct(m and m['generated_accuracy'][split])} (paper {PAPER_TABLE5[v][k]})"
             for v, m in metrics.items()
         ]
-        if long:
-            cells.append(_pct(long["generated_accuracy"][split]))
+        cells += [_pct(m["generated_accuracy"][split]) for _, m in extra]
         lines.append(f"| {row} | " + " | ".join(cells) + " |")
     steps = [
         f"{name} {m['steps']} steps at {m['steps_per_second']} steps/s ({_gan_minutes(m):.1f} min)"
         for (v, name), m in zip(S2I_RUNS, metrics.values(), strict=True)
         if m
     ]
-    if long:
-        steps.append(
-            f"S2I-C continued from its last checkpoint to {long['steps']} steps at "
-            f"{long['steps_per_second']} steps/s ({_gan_minutes(long):.1f} min more)"
-        )
+    steps += [
+        f"{name} {m['steps']} steps at {m['steps_per_second']} steps/s "
+        f"({_gan_minutes(m):.1f} min{' more' if name == 'S2I-C continued' else ''})"
+        for name, m in extra
+    ]
     lines += [
         "",
         "Chance is 1/13 = 7.7%. The image classifier's own accuracy on real held-out "
@@ -127,14 +131,25 @@ def table5_section(run: str) -> list[str]:
         + (f" Training: {'; '.join(steps)}." if steps else ""),
         "",
     ]
-    if long and long.get("curve"):
-        peak = max(long["curve"], key=lambda p: p["validation"])
+    peaks = [
+        f"{name}: {_pct(peak['validation'])} on test sounds, {_pct(peak['train'])} on "
+        f"train sounds, at epoch {peak['epoch']} (step {peak['step']})"
+        for name, m in extra
+        if m.get("curve") and (peak := max(m["curve"], key=lambda p: p["validation"]))
+    ]
+    if peaks:
         lines += [
-            f"Peak of S2I-C's Fig. 9 curve (continued run): {_pct(peak['validation'])} on "
-            f"test sounds, {_pct(peak['train'])} on train sounds (a sample of 8 batches), at epoch "
-            f"{peak['epoch']} (step {peak['step']}). It is chosen on the test sounds "
-            "themselves, so it is an optimistic figure; the table gives the end of "
-            "training.",
+            f"Peaks of the Fig. 9 curves: {'; '.join(peaks)}. Train figures are a sample "
+            "of 8 batches. A peak is chosen on the test sounds themselves, so it is an "
+            "optimistic figure; the table gives the end of training.",
+            "",
+        ]
+    if any(name == "S2I-C + DiffAugment" for name, _ in extra):
+        lines += [
+            "S2I-C + DiffAugment is not in the paper: the same S2I-C, trained from scratch "
+            "with the discriminator seeing every picture (real, wrong and generated) "
+            "through DiffAugment (Zhao et al. 2020; colour, translation, cutout; "
+            "`--augment`).",
             "",
         ]
     return lines
@@ -182,9 +197,9 @@ def beyond_section(run: str) -> list[str]:
         "| test accuracy, EMA / trained generator |",
         "|---|---|---|---|",
     ]
-    names = [(f"s2i-{v}", name) for v, name in S2I_RUNS] + [("i2s", "I2S")]
-    if os.path.isdir(os.path.join(run, "s2i-c-long")):
-        names.insert(3, ("s2i-c-long", "S2I-C continued"))
+    names = [(f"s2i-{v}", name) for v, name in S2I_RUNS]
+    names += [(f, n) for f, n in S2I_C_EXTRA if os.path.isdir(os.path.join(run, f))]
+    names.append(("i2s", "I2S"))
     names += [(os.path.join("s2i_pose", d), f"pose S2I, {d}") for d in _pose_dirs(run)]
     for folder, name in names:
         e = _load(run, folder, "evaluation.json")
@@ -239,8 +254,7 @@ def fig9(run: str, out: str) -> str | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
-    drawn = False
+    curves = []  # (name, colour, [{"epoch", "train", "validation"}, ...])
     for (v, name), color in zip(S2I_RUNS, ("tab:blue", "tab:orange", "tab:green"), strict=True):
         m = _load(run, f"s2i-{v}", "metrics.json")
         if not m or not m.get("curve"):
@@ -249,12 +263,18 @@ def fig9(run: str, out: str) -> str | None:
         long = _load(run, "s2i-c-long", "metrics.json") if v == "c" else None
         if long:  # the same run continued: its curve goes on from the last epoch
             curve += [p for p in long["curve"] if p["epoch"] > curve[-1]["epoch"]]
+        curves.append((name, color, curve))
+    augmented = _load(run, "s2i-c-diffaugment", "metrics.json")
+    if augmented and augmented.get("curve"):  # its own run from scratch: its own line
+        curves.append(("S2I-C + DiffAugment", "tab:red", augmented["curve"]))
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
+    for name, color, curve in curves:
         epochs = [p["epoch"] for p in curve]
         ax.plot(epochs, [100 * p["train"] for p in curve], "-o", color=color, ms=3,
                 label=f"{name} train")  # fmt: skip
         ax.plot(epochs, [100 * p["validation"] for p in curve], "--s", color=color, ms=3,
                 label=f"{name} test")  # fmt: skip
-        drawn = True
+    drawn = bool(curves)
     if not drawn:
         plt.close(fig)
         return None
@@ -275,7 +295,7 @@ def fig9(run: str, out: str) -> str | None:
 def copy_samples(run: str, out: str) -> dict[str, str]:
     """OUT/samples_<run>.png (and fig11_spectrograms.png for I2S) from each GAN dir."""
     copied = {}
-    names = [f"s2i-{v}" for v, _ in S2I_RUNS] + ["s2i-c-long", "i2s"]
+    names = [f"s2i-{v}" for v, _ in S2I_RUNS] + [f for f, _ in S2I_C_EXTRA] + ["i2s"]
     names += [os.path.join("s2i_pose", d) for d in _pose_dirs(run)]
     for name in names:
         src = os.path.join(run, name, "samples_test.png")

@@ -47,6 +47,7 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     _gan(run, "s2i-c", 0.5, 0.4)
     _gan(run, "s2i-n", 0.125, 0.0625)
     _gan(run, "s2i-c-long", 0.75, 0.625, seconds_total=600.0)  # extended: two legs
+    _gan(run, "s2i-c-diffaugment", 0.875, 0.8125)
     _gan(run, "s2i_pose/cello", 0.5, 0.5)
     with open(os.path.join(run, "s2i_pose/cello/evaluation.json")) as f:
         evaluation = json.load(f)
@@ -63,20 +64,26 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     text = write_report.report(run, out, seconds=7200, command="scripts/reproduce.sh")
 
     assert text == open(os.path.join(out, "REPORT.md")).read()
-    assert "| S2I-C | S2I-N | S2I-A | S2I-C continued to 96 steps |" in text
+    assert (
+        "| S2I-C | S2I-N | S2I-A | S2I-C continued (96 steps) | S2I-C + DiffAugment (96 steps) |"
+        in text
+    )
     assert "| train sounds | 50.00% (paper 87.37%) | 12.50% (paper 12.62%) | not run" in text
     assert "| test sounds | 40.00% (paper 75.56%) | 6.25% (paper 12.32%) | not run" in text
-    assert "(paper 10.95%) | 62.50% |" in text
+    assert "(paper 10.95%) | 62.50% | 81.25% |" in text
+    assert "| S2I-C + DiffAugment | 12.3 (1.5) | 3.25 (9.50) | 81.25% / 40.62% |" in text
+    assert "through DiffAugment" in text
     assert "| sound classifier, LMS, 4 conv layers" in text and "90.17%" in text
     assert "81.25% | > 95% | 20 | 10.0 min |" in text
     assert "| S2I-C | 12.3 (1.5) | 3.25 (9.50) | 40.00% / 20.00% |" in text
     assert "| S2I-A | not run | not run | not run |" in text
     assert "87.50% (paper 87.44%)" in text  # Table 1 from run/table1
     assert "in 2.00 h" in text
-    assert "to 96 steps at 0.5 steps/s (10.0 min more)" in text  # all legs of the run
-    # The continued run's curve peaks at its last point (62.5% test, 75% train).
-    assert "curve (continued run): 62.50% on test sounds, 75.00% on train" in text
-    assert "at epoch 4 (step 96)" in text
+    assert "S2I-C continued 96 steps at 0.5 steps/s (10.0 min more)" in text  # all legs
+    assert "S2I-C + DiffAugment 96 steps at 0.5 steps/s (3.2 min)" in text
+    # Each curve peaks at its last point.
+    assert "S2I-C continued: 62.50% on test sounds, 75.00% on train sounds, at epoch 4" in text
+    assert "S2I-C + DiffAugment: 81.25% on test sounds, 87.50% on train sounds" in text
     assert "| cello | 0.500 | 0.900 | hand 0.25, bow 0.75 | 115 real + 4096 drawn |" in text
     # The plot exists and is a PNG; the sample grid was copied under its run's name.
     with open(os.path.join(out, "fig9_accuracy.png"), "rb") as f:

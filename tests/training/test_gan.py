@@ -174,6 +174,14 @@ def test_strategy_choice():
         gan.make_strategy("tpu")
 
 
+def test_an_unknown_augmentation_is_refused_by_name(tmp_path):
+    cmd = [sys.executable, "-m", "avgan.train", "--mode=s2i", "--augment=translation,flip"]
+    refused = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert refused.returncode != 0
+    assert "--augment: unknown augmentation flip" in refused.stderr
+    assert not os.path.exists(tmp_path / "runs")  # refused before any work
+
+
 @pytest.mark.slow  # three TF start-ups and GAN steps: ~1 minute idle
 def test_killed_entry_point_resumes_at_the_saved_step(setup, tmp_path):
     index, sound, image = setup
@@ -191,6 +199,7 @@ def test_killed_entry_point_resumes_at_the_saved_step(setup, tmp_path):
         f"--image_encoder={image}",
         "--checkpoint_every=3",
         "--eval_every=100",
+        "--augment=translation,cutout",  # its draws resume from the checkpoint too
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     checkpoints = model_dir / "checkpoints"
@@ -209,6 +218,8 @@ def test_killed_entry_point_resumes_at_the_saved_step(setup, tmp_path):
     assert f"resuming from step {step}" in rerun.stdout
     with open(model_dir / "metrics.json") as f:
         assert json.load(f)["steps"] >= 30 * 3
+    with open(model_dir / "run.json") as f:
+        assert json.load(f)["augment"] == "translation,cutout"
 
 
 def test_evaluate_dir_writes_the_metrics(setup, tmp_path):

@@ -145,11 +145,11 @@ def table5_section(run: str) -> list[str]:
             "",
         ]
     if any(name == "S2I-C + DiffAugment" for name, _ in extra):
+        policy = (_load(run, "s2i-c-diffaugment", "run.json") or {}).get("augment", "?")
         lines += [
             "S2I-C + DiffAugment is not in the paper: the same S2I-C, trained from scratch "
             "with the discriminator seeing every picture (real, wrong and generated) "
-            "through DiffAugment (Zhao et al. 2020; colour, translation, cutout; "
-            "`--augment`).",
+            f"through DiffAugment (Zhao et al. 2020; `--augment={policy}`).",
             "",
         ]
     return lines

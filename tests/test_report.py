@@ -48,6 +48,7 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     _gan(run, "s2i-n", 0.125, 0.0625)
     _gan(run, "s2i-c-long", 0.75, 0.625, seconds_total=600.0)  # extended: two legs
     _gan(run, "s2i-c-diffaugment", 0.875, 0.8125)
+    _write(run, "s2i-c-diffaugment", "run.json", {"augment": "translation,cutout"})
     _gan(run, "s2i_pose/cello", 0.5, 0.5)
     with open(os.path.join(run, "s2i_pose/cello/evaluation.json")) as f:
         evaluation = json.load(f)
@@ -72,7 +73,7 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     assert "| test sounds | 40.00% (paper 75.56%) | 6.25% (paper 12.32%) | not run" in text
     assert "(paper 10.95%) | 62.50% | 81.25% |" in text
     assert "| S2I-C + DiffAugment | 12.3 (1.5) | 3.25 (9.50) | 81.25% / 40.62% |" in text
-    assert "through DiffAugment" in text
+    assert "through DiffAugment (Zhao et al. 2020; `--augment=translation,cutout`)" in text
     assert "| sound classifier, LMS, 4 conv layers" in text and "90.17%" in text
     assert "81.25% | > 95% | 20 | 10.0 min |" in text
     assert "| S2I-C | 12.3 (1.5) | 3.25 (9.50) | 40.00% / 20.00% |" in text

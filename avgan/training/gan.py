@@ -241,8 +241,6 @@ def train_gan(
     if run.instruments:
         details["instruments"] = ",".join(run.instruments)
     classifiers.claim_model_dir(model_dir, run.mode, **details)
-    config.save(model_dir)
-    write_text(os.path.join(model_dir, "run.json"), json.dumps(dataclasses.asdict(run), indent=2))
     finished = os.path.join(model_dir, "metrics.json")
     previous = None
     if os.path.exists(finished):
@@ -257,6 +255,9 @@ def train_gan(
                 f"{model_dir}: finished at step {previous['steps']}; extending to "
                 f"{config.train.epochs} epochs"
             )
+    # Written only when training happens, so they always describe metrics.json's run.
+    config.save(model_dir)
+    write_text(os.path.join(model_dir, "run.json"), json.dumps(dataclasses.asdict(run), indent=2))
 
     paths = _encoder_paths(config, index, model_dir, run)
     if run.mixed_precision:

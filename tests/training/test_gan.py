@@ -90,6 +90,12 @@ def test_a_run_writes_its_outputs_and_resumes_at_the_saved_step(setup, tmp_path,
     assert extended["steps"] == 2 * steps_per_epoch
     assert [row["epoch"] for row in extended["curve"]] == [1, 2]
     assert extended["seconds_total"] >= extended["seconds_this_run"] > 0
+    # Fewer epochs than the finished run: its metrics, and its config left as it was.
+    assert gan.train_gan(_config(1), index, model_dir, _run(setup, mode=mode), verbose=0) == (
+        extended
+    )
+    with open(os.path.join(model_dir, "config.json")) as f:
+        assert json.load(f)["train"]["epochs"] == 2
 
     # python -m avgan.generate on the trained run: S2I sound -> picture, I2S picture -> sound.
     pair = index.split("validation")[0]

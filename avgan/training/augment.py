@@ -6,7 +6,10 @@ gradient stops telling the generator what a picture looks like. Applying the sam
 random, differentiable transformations to real AND generated pictures before the
 discriminator (in both its step and the generator's) keeps it from memorising
 without changing the distribution the generator is pushed towards, since the
-generator's output goes through the same transformations.
+generator's output goes through the same transformations. On the synthetic ensemble
+the gain is not from memorisation (pictures drawn fresh do not help) but from slowing
+a discriminator that otherwise runs away from the generator; `scripts/dcgan_sanity.py`
+measures both.
 
 The three policies of the paper, on pictures in [-1, 1] (their code's constants):
     color:       brightness +U(-0.5, 0.5), saturation x U(0, 2), contrast x U(0.5, 1.5)

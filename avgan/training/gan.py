@@ -35,6 +35,7 @@ from avgan.models.gan_cls import GanCls, make_gan
 from avgan.models.i2s import spectrogram_target
 from avgan.training import callbacks as cb
 from avgan.training import classifiers
+from avgan.training.augment import parse_policy
 
 STRATEGIES = ("auto", "mirrored", "multi_worker", "one_device")
 _MULTI_WORKER: tf.distribute.Strategy | None = None
@@ -240,6 +241,8 @@ def train_gan(
     details = {"variant": run.variant} if run.direction == "s2i" else {}
     if run.instruments:
         details["instruments"] = ",".join(run.instruments)
+    if run.augment:  # a run is not continued under another augmentation
+        details["augment"] = ",".join(parse_policy(run.augment))
     classifiers.claim_model_dir(model_dir, run.mode, **details)
     finished = os.path.join(model_dir, "metrics.json")
     previous = None

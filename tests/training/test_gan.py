@@ -147,6 +147,10 @@ def test_another_variant_in_the_same_dir_is_refused(setup, tmp_path):
     classifiers.claim_model_dir(model_dir, "s2i", variant="c")
     with pytest.raises(classifiers.ModelDirError, match="variant=c"):
         gan.train_gan(_config(1), index, model_dir, _run(setup, variant="n"), verbose=0)
+    augmented = str(tmp_path / "augmented")
+    classifiers.claim_model_dir(augmented, "s2i", variant="c", augment="translation,cutout")
+    with pytest.raises(classifiers.ModelDirError, match="augment=translation,cutout"):
+        gan.train_gan(_config(1), index, augmented, _run(setup), verbose=0)  # no augmentation
 
 
 def test_a_non_finite_loss_stops_training_and_is_not_checkpointed(tmp_path):

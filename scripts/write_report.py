@@ -28,10 +28,11 @@ from avgan.data.files import atomic_path, write_text  # noqa: E402
 # Paper Table 5 (Sub-URMP): generated-image accuracy under the image classifier.
 PAPER_TABLE5 = {"c": ("87.37%", "75.56%"), "a": ("10.63%", "10.95%"), "n": ("12.62%", "12.32%")}
 S2I_RUNS = (("c", "S2I-C"), ("n", "S2I-N"), ("a", "S2I-A"))
-# S2I-C runs beyond the equal budget: (folder, name in the tables).
+# S2I-C runs beyond the equal budget: (folder, name in the tables, whether it continues
+# S2I-C's own checkpoints, so that its minutes come on top of S2I-C's).
 S2I_C_EXTRA = (
-    ("s2i-c-long", "S2I-C continued"),
-    ("s2i-c-diffaugment", "S2I-C + DiffAugment"),
+    ("s2i-c-long", "S2I-C continued", True),
+    ("s2i-c-diffaugment", "S2I-C + DiffAugment", False),
 )
 NOT_RUN = "not run"
 
@@ -103,8 +104,12 @@ def table5_section(run: str) -> list[str]:
         "|---|---|---|---|",
     ]
     metrics = {v: _load(run, f"s2i-{v}", "metrics.json") for v, _ in S2I_RUNS}
-    extra = [(name, m) for folder, name in S2I_C_EXTRA if (m := _load(run, folder, "metrics.json"))]
-    for name, m in extra:
+    extra = [
+        (name, m, continues)
+        for folder, name, continues in S2I_C_EXTRA
+        if (m := _load(run, folder, "metrics.json"))
+    ]
+    for name, m, _ in extra:
         lines[2] += f" {name} ({m['steps']} steps) |"
         lines[3] += "---|"
     for row, split, k in (("train sounds", "train", 0), ("test sounds", "test", 1)):
@@ -112,7 +117,7 @@ def table5_section(run: str) -> list[str]:
             f"{_pct(m and m['generated_accuracy'][split])} (paper {PAPER_TABLE5[v][k]})"
             for v, m in metrics.items()
         ]
-        cells += [_pct(m["generated_accuracy"][split]) for _, m in extra]
+        cells += [_pct(m["generated_accuracy"][split]) for _, m, _ in extra]
         lines.append(f"| {row} | " + " | ".join(cells) + " |")
     steps = [
         f"{name} {m['steps']} steps at {m['steps_per_second']} steps/s ({_gan_minutes(m):.1f} min)"
@@ -121,8 +126,8 @@ def table5_section(run: str) -> list[str]:
     ]
     steps += [
         f"{name} {m['steps']} steps at {m['steps_per_second']} steps/s "
-        f"({_gan_minutes(m):.1f} min{' more' if name == 'S2I-C continued' else ''})"
-        for name, m in extra
+        f"({_gan_minutes(m):.1f} min{' more' if continues else ''})"
+        for name, m, continues in extra
     ]
     lines += [
         "",
@@ -134,7 +139,7 @@ def table5_section(run: str) -> list[str]:
     peaks = [
         f"{name}: {_pct(peak['validation'])} on test sounds, {_pct(peak['train'])} on "
         f"train sounds, at epoch {peak['epoch']} (step {peak['step']})"
-        for name, m in extra
+        for name, m, _ in extra
         if m.get("curve") and (peak := max(m["curve"], key=lambda p: p["validation"]))
     ]
     if peaks:
@@ -144,7 +149,7 @@ def table5_section(run: str) -> list[str]:
             "optimistic figure; the table gives the end of training.",
             "",
         ]
-    if any(name == "S2I-C + DiffAugment" for name, _ in extra):
+    if any(name == "S2I-C + DiffAugment" for name, _, _ in extra):
         policy = (_load(run, "s2i-c-diffaugment", "run.json") or {}).get("augment", "?")
         lines += [
             "S2I-C + DiffAugment is not in the paper: the same S2I-C, trained from scratch "
@@ -198,7 +203,7 @@ def beyond_section(run: str) -> list[str]:
         "|---|---|---|---|",
     ]
     names = [(f"s2i-{v}", name) for v, name in S2I_RUNS]
-    names += [(f, n) for f, n in S2I_C_EXTRA if os.path.isdir(os.path.join(run, f))]
+    names += [(f, n) for f, n, _ in S2I_C_EXTRA if os.path.isdir(os.path.join(run, f))]
     names.append(("i2s", "I2S"))
     names += [(os.path.join("s2i_pose", d), f"pose S2I, {d}") for d in _pose_dirs(run)]
     for folder, name in names:
@@ -295,7 +300,7 @@ def fig9(run: str, out: str) -> str | None:
 def copy_samples(run: str, out: str) -> dict[str, str]:
     """OUT/samples_<run>.png (and fig11_spectrograms.png for I2S) from each GAN dir."""
     copied = {}
-    names = [f"s2i-{v}" for v, _ in S2I_RUNS] + [f for f, _ in S2I_C_EXTRA] + ["i2s"]
+    names = [f"s2i-{v}" for v, _ in S2I_RUNS] + [f for f, _, _ in S2I_C_EXTRA] + ["i2s"]
     names += [os.path.join("s2i_pose", d) for d in _pose_dirs(run)]
     for name in names:
         src = os.path.join(run, name, "samples_test.png")

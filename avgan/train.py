@@ -77,7 +77,8 @@ flags.DEFINE_string(
     "augment",
     "",
     "GANs: DiffAugment policy for the discriminator's inputs, comma-separated from "
-    "color, translation, cutout ('' = none, as in the paper).",
+    "color, translation, cutout, time_translation (spectrograms: along time only) "
+    "('' = none, as in the paper).",
 )
 
 

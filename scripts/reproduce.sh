@@ -21,6 +21,7 @@ fi
 PRESET=${PRESET:-cpu}
 RUN=${RUN:-runs/reproduce}
 GAN_EPOCHS=${GAN_EPOCHS:-12}
+I2S_EPOCHS=${I2S_EPOCHS:-36}
 POSE_EPOCHS=${POSE_EPOCHS:-240}
 POSE_INSTRUMENTS=${POSE_INSTRUMENTS:-cello}
 START=$(date +%s)
@@ -43,7 +44,7 @@ gan --mode=s2i --variant=a --sound_encoder="$RUN/sound_autoencoder/encoder.keras
   --model_dir="$RUN/s2i-a"
 # I2S steps cost ~4x S2I's (its discriminator's twelve extra layers), and it starts
 # from noise further away: its own budget.
-train --epochs="${I2S_EPOCHS:-36}" --eval_every=4 --image_encoder="$IMAGE" \
+train --epochs="$I2S_EPOCHS" --eval_every=4 --image_encoder="$IMAGE" \
   --mode=i2s --sound_encoder="$SOUND" --model_dir="$RUN/i2s"
 train --mode=pitch_sound_classifier --epochs=${SOUND_EPOCHS:-8} \
   --model_dir="$RUN/pitch_sound_classifier"
@@ -82,6 +83,15 @@ if (( AUGMENT_EPOCHS > 0 )); then
   train --mode=s2i --variant=c --augment="$AUGMENT" --epochs="$AUGMENT_EPOCHS" --eval_every=4 \
     --sound_encoder="$SOUND" --image_encoder="$IMAGE" --model_dir="$RUN/s2i-c-diffaugment"
   "$PY" -m avgan.evaluate --model_dir="$RUN/s2i-c-diffaugment" > /dev/null
+fi
+# The same for I2S, with translation along time only (along the mels it would change
+# the pitch): I2S_AUGMENT_EPOCHS (0 skips), by default I2S's own budget.
+I2S_AUGMENT_EPOCHS=${I2S_AUGMENT_EPOCHS:-$I2S_EPOCHS}
+I2S_AUGMENT=${I2S_AUGMENT:-time_translation,cutout}
+if (( I2S_AUGMENT_EPOCHS > 0 )); then
+  train --mode=i2s --augment="$I2S_AUGMENT" --epochs="$I2S_AUGMENT_EPOCHS" --eval_every=4 \
+    --sound_encoder="$SOUND" --image_encoder="$IMAGE" --model_dir="$RUN/i2s-diffaugment"
+  "$PY" -m avgan.evaluate --model_dir="$RUN/i2s-diffaugment" > /dev/null
 fi
 "$PY" scripts/write_report.py "$RUN" --out results --seconds "$(( $(date +%s) - START ))"
 echo "report: results/REPORT.md"

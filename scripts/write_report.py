@@ -6,7 +6,8 @@
 Reads RUN/<name>/metrics.json (training) and RUN/<name>/evaluation.json (from
 `python -m avgan.evaluate`) of the encoders and GANs that reproduce.sh trains, and
 RUN/table1/ for Table 1. Writes OUT/REPORT.md, OUT/fig9_accuracy.png (generated-image
-accuracy over epochs), OUT/fig11_spectrograms.png (I2S: real next to generated) and
+accuracy over epochs), OUT/i2s_accuracy.png (the same for I2S),
+OUT/fig11_spectrograms*.png (I2S: real next to generated) and
 OUT/samples_<run>.png (held-out conditions, real next to generated). A run that has not
 finished is reported as "not run", never left out silently.
 """
@@ -33,6 +34,11 @@ S2I_RUNS = (("c", "S2I-C"), ("n", "S2I-N"), ("a", "S2I-A"))
 S2I_C_EXTRA = (
     ("s2i-c-long", "S2I-C continued", True),
     ("s2i-c-diffaugment", "S2I-C + DiffAugment", False),
+)
+# I2S runs: (folder, name in the tables, figure name of its real-vs-generated picture).
+I2S_RUNS = (
+    ("i2s", "I2S", "fig11_spectrograms.png"),
+    ("i2s-diffaugment", "I2S + DiffAugment", "fig11_spectrograms_diffaugment.png"),
 )
 NOT_RUN = "not run"
 
@@ -150,7 +156,7 @@ def table5_section(run: str) -> list[str]:
             "",
         ]
     if any(name == "S2I-C + DiffAugment" for name, _, _ in extra):
-        policy = (_load(run, "s2i-c-diffaugment", "run.json") or {}).get("augment", "?")
+        policy = _policy(run, "s2i-c-diffaugment")
         lines += [
             "S2I-C + DiffAugment is not in the paper: the same S2I-C, trained from scratch "
             "with the discriminator seeing every picture (real, wrong and generated) "
@@ -160,29 +166,68 @@ def table5_section(run: str) -> list[str]:
     return lines
 
 
+def _policy(run: str, folder: str) -> str:
+    """The DiffAugment policy a run trained with, from its run.json."""
+    return (_load(run, folder, "run.json") or {}).get("augment", "?")
+
+
 def i2s_section(run: str) -> list[str]:
-    m = _load(run, "i2s", "metrics.json")
     sound = _load(run, "sound_classifier", "metrics.json")
-    return [
+    lines = [
         "## I2S: accuracy of generated spectrograms under the sound classifier",
         "",
-        "| | train pictures | test pictures |",
-        "|---|---|---|",
-        f"| generated log-mel (128x34 resized to 128x44, as the paper does) | "
-        f"{_pct(m and m['generated_accuracy']['train'])} | "
-        f"{_pct(m and m['generated_accuracy']['test'])} |",
-        f"| real log-mel of the test sounds (the classifier's own accuracy) | | "
-        f"{_pct(sound and sound['accuracy'])} |",
+        "Generated log-mel spectrograms, 128x34 resized to 128x44 as the paper does.",
         "",
-        "The paper's I2S figures are lost from its text. Chance is 7.7%."
-        + (
-            f" Training: {m['steps']} steps at {m['steps_per_second']} steps/s "
-            f"({_gan_minutes(m):.1f} min)."
+        "| | train pictures | test pictures | training |",
+        "|---|---|---|---|",
+    ]
+    augmented = False
+    for folder, name, _ in I2S_RUNS:
+        m = _load(run, folder, "metrics.json")
+        if m is None and folder != "i2s":
+            continue  # an optional run that was not made
+        augmented |= folder != "i2s"
+        training = (
+            f"{m['steps']} steps at {m['steps_per_second']} steps/s ({_gan_minutes(m):.1f} min)"
             if m
             else ""
-        ),
+        )
+        lines.append(
+            f"| {name} | {_pct(m and m['generated_accuracy']['train'])} | "
+            f"{_pct(m and m['generated_accuracy']['test'])} | {training} |"
+        )
+    lines += [
+        f"| real log-mel of the test sounds (the classifier's own accuracy) | | "
+        f"{_pct(sound and sound['accuracy'])} | |",
+        "",
+        "The paper's I2S figures are lost from its text. Chance is 7.7%.",
         "",
     ]
+    if augmented:
+        lines += [
+            "I2S + DiffAugment is not in the paper: the same I2S, trained from scratch "
+            "with the discriminator seeing every spectrogram (real, wrong and generated) "
+            f"through DiffAugment (`--augment={_policy(run, 'i2s-diffaugment')}`; "
+            "translation along time only, since a shift along the mels would change the "
+            "pitch).",
+            "",
+        ]
+    peaks = [
+        f"{name}: {_pct(peak['validation'])} on test pictures, {_pct(peak['train'])} on "
+        f"train pictures, at epoch {peak['epoch']} (step {peak['step']})"
+        for folder, name, _ in I2S_RUNS
+        if (m := _load(run, folder, "metrics.json"))
+        and m.get("curve")
+        and (peak := max(m["curve"], key=lambda p: p["validation"]))
+    ]
+    if peaks:
+        lines += [
+            f"Peaks of the curves (below): {'; '.join(peaks)}. A peak is chosen on the "
+            "test pictures themselves, so it is an optimistic figure; the table gives the "
+            "end of training.",
+            "",
+        ]
+    return lines
 
 
 def beyond_section(run: str) -> list[str]:
@@ -204,7 +249,7 @@ def beyond_section(run: str) -> list[str]:
     ]
     names = [(f"s2i-{v}", name) for v, name in S2I_RUNS]
     names += [(f, n) for f, n, _ in S2I_C_EXTRA if os.path.isdir(os.path.join(run, f))]
-    names.append(("i2s", "I2S"))
+    names += [(f, n) for f, n, _ in I2S_RUNS if f == "i2s" or os.path.isdir(os.path.join(run, f))]
     names += [(os.path.join("s2i_pose", d), f"pose S2I, {d}") for d in _pose_dirs(run)]
     for folder, name in names:
         e = _load(run, folder, "evaluation.json")
@@ -252,13 +297,39 @@ def pose_section(run: str) -> list[str]:
     return lines + [""]
 
 
-def fig9(run: str, out: str) -> str | None:
-    """Generated accuracy over epochs of the S2I variants (paper Fig. 9: S2I-C)."""
+def _plot_curves(curves: list, title: str, ylabel: str, path: str) -> str | None:
+    """Train (solid) and test (dashed) accuracy over epochs, one colour per run, with
+    chance (1/13) dotted. curves: [(name, colour, [{"epoch", "train", "validation"}])].
+    None, and no file, when there is no curve."""
+    if not curves:
+        return None
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
+    for name, color, curve in curves:
+        epochs = [p["epoch"] for p in curve]
+        ax.plot(epochs, [100 * p["train"] for p in curve], "-o", color=color, ms=3,
+                label=f"{name} train")  # fmt: skip
+        ax.plot(epochs, [100 * p["validation"] for p in curve], "--s", color=color, ms=3,
+                label=f"{name} test")  # fmt: skip
+    ax.axhline(100 / 13, color="gray", lw=0.8, ls=":", label="chance")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return path
+
+
+def fig9(run: str, out: str) -> str | None:
+    """Generated accuracy over epochs of the S2I variants (paper Fig. 9: S2I-C)."""
     curves = []  # (name, colour, [{"epoch", "train", "validation"}, ...])
     for (v, name), color in zip(S2I_RUNS, ("tab:blue", "tab:orange", "tab:green"), strict=True):
         m = _load(run, f"s2i-{v}", "metrics.json")
@@ -272,43 +343,40 @@ def fig9(run: str, out: str) -> str | None:
     augmented = _load(run, "s2i-c-diffaugment", "metrics.json")
     if augmented and augmented.get("curve"):  # its own run from scratch: its own line
         curves.append(("S2I-C + DiffAugment", "tab:red", augmented["curve"]))
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
-    for name, color, curve in curves:
-        epochs = [p["epoch"] for p in curve]
-        ax.plot(epochs, [100 * p["train"] for p in curve], "-o", color=color, ms=3,
-                label=f"{name} train")  # fmt: skip
-        ax.plot(epochs, [100 * p["validation"] for p in curve], "--s", color=color, ms=3,
-                label=f"{name} test")  # fmt: skip
-    drawn = bool(curves)
-    if not drawn:
-        plt.close(fig)
-        return None
-    ax.axhline(100 / 13, color="gray", lw=0.8, ls=":", label="chance")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("accuracy of generated pictures (%)")
-    ax.set_title("Generated-picture accuracy under the image classifier (paper Fig. 9)")
-    ax.legend(fontsize=7, ncol=2)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path = os.path.join(out, "fig9_accuracy.png")
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return path
+    return _plot_curves(
+        curves,
+        "Generated-picture accuracy under the image classifier (paper Fig. 9)",
+        "accuracy of generated pictures (%)",
+        os.path.join(out, "fig9_accuracy.png"),
+    )
+
+
+def i2s_curves(run: str, out: str) -> str | None:
+    """Generated-spectrogram accuracy over epochs of the I2S runs (no paper figure)."""
+    curves = [
+        (name, color, m["curve"])
+        for (folder, name, _), color in zip(I2S_RUNS, ("tab:purple", "tab:red"), strict=True)
+        if (m := _load(run, folder, "metrics.json")) and m.get("curve")
+    ]
+    return _plot_curves(
+        curves,
+        "Generated-spectrogram accuracy under the sound classifier (I2S)",
+        "accuracy of generated spectrograms (%)",
+        os.path.join(out, "i2s_accuracy.png"),
+    )
 
 
 def copy_samples(run: str, out: str) -> dict[str, str]:
-    """OUT/samples_<run>.png (and fig11_spectrograms.png for I2S) from each GAN dir."""
+    """OUT/samples_<run>.png (and OUT/fig11_spectrograms*.png for I2S) from each GAN dir."""
     copied = {}
-    names = [f"s2i-{v}" for v, _ in S2I_RUNS] + [f for f, _, _ in S2I_C_EXTRA] + ["i2s"]
+    figures = {f: figure for f, _, figure in I2S_RUNS}
+    names = [f"s2i-{v}" for v, _ in S2I_RUNS] + [f for f, _, _ in S2I_C_EXTRA] + list(figures)
     names += [os.path.join("s2i_pose", d) for d in _pose_dirs(run)]
     for name in names:
         src = os.path.join(run, name, "samples_test.png")
         if not os.path.exists(src):
             continue
-        base = (
-            "fig11_spectrograms.png" if name == "i2s" else f"samples_{name.replace('/', '_')}.png"
-        )
+        base = figures.get(name, f"samples_{name.replace('/', '_')}.png")
         dst = os.path.join(out, base)
         with atomic_path(dst) as tmp:
             shutil.copyfile(src, tmp)
@@ -355,18 +423,23 @@ def report(
     if figure:
         lines += [f"![Fig. 9]({os.path.basename(figure)})", ""]
     lines += i2s_section(run)
+    curves = i2s_curves(run, out)
+    if curves:
+        lines += [f"![I2S accuracy]({os.path.basename(curves)})", ""]
     samples = copy_samples(run, out)
-    if "i2s" in samples:
-        lines += [
-            "Fig. 11: log-mel spectrograms of held-out sounds, real (left) and generated "
-            "from their pictures (right):",
-            "",
-            f"![Fig. 11]({samples['i2s']})",
-            "",
-        ]
+    for folder, name, _ in I2S_RUNS:
+        if folder in samples:
+            lines += [
+                f"Fig. 11, {name}: log-mel spectrograms of held-out sounds, real (left) and "
+                "generated from their pictures (right):",
+                "",
+                f"![Fig. 11, {name}]({samples[folder]})",
+                "",
+            ]
     lines += beyond_section(run)
     lines += pose_section(run)
-    grids = [(n, f) for n, f in samples.items() if n != "i2s"]
+    i2s = {f for f, _, _ in I2S_RUNS}
+    grids = [(n, f) for n, f in samples.items() if n not in i2s]
     if grids:
         lines += [
             "## Sample grids",

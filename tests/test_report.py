@@ -49,6 +49,9 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     _gan(run, "s2i-c-long", 0.75, 0.625, seconds_total=600.0)  # extended: two legs
     _gan(run, "s2i-c-diffaugment", 0.875, 0.8125)
     _write(run, "s2i-c-diffaugment", "run.json", {"augment": "translation,cutout"})
+    _gan(run, "i2s", 0.0625, 0.125)
+    _gan(run, "i2s-diffaugment", 0.25, 0.375)
+    _write(run, "i2s-diffaugment", "run.json", {"augment": "time_translation,cutout"})
     _gan(run, "s2i_pose/cello", 0.5, 0.5)
     with open(os.path.join(run, "s2i_pose/cello/evaluation.json")) as f:
         evaluation = json.load(f)
@@ -59,8 +62,9 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     }})  # fmt: skip
     _write(run, "table1/lms-4", "metrics.json", {"accuracy": 0.875, "seconds": 60.0})
     _write(run, "table1/lms-4", "config.json", CONFIG)
-    with open(os.path.join(run, "s2i-c", "samples_test.png"), "wb") as f:
-        f.write(b"\x89PNG fake")
+    for name in ("s2i-c", "i2s-diffaugment"):
+        with open(os.path.join(run, name, "samples_test.png"), "wb") as f:
+            f.write(b"\x89PNG fake")
 
     text = write_report.report(run, out, seconds=7200, command="scripts/reproduce.sh")
 
@@ -86,8 +90,20 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     assert "S2I-C continued: 62.50% on test sounds, 75.00% on train sounds, at epoch 4" in text
     assert "S2I-C + DiffAugment: 81.25% on test sounds, 87.50% on train sounds" in text
     assert "| cello | 0.500 | 0.900 | hand 0.25, bow 0.75 | 115 real + 4096 drawn |" in text
-    # The plot exists and is a PNG; the sample grid was copied under its run's name.
-    with open(os.path.join(out, "fig9_accuracy.png"), "rb") as f:
-        assert f.read(4) == b"\x89PNG"
+    # I2S: one row per run, the augmented one with its policy, peak and own Fig. 11.
+    assert "| I2S | 6.25% | 12.50% | 96 steps at 0.5 steps/s (3.2 min) |" in text
+    assert "| I2S + DiffAugment | 25.00% | 37.50% | 96 steps at 0.5 steps/s (3.2 min) |" in text
+    assert "(`--augment=time_translation,cutout`;" in text
+    assert (
+        "I2S + DiffAugment: 37.50% on test pictures, 25.00% on train pictures, at epoch 4" in text
+    )
+    assert "| I2S + DiffAugment | 12.3 (1.5) | 3.25 (9.50) | 37.50% / 18.75% |" in text
+    assert "![Fig. 11, I2S + DiffAugment](fig11_spectrograms_diffaugment.png)" in text
+    assert "![Fig. 11, I2S]" not in text  # no samples for the plain run: no dangling link
+    assert "![i2s-diffaugment]" not in text  # spectrograms are not a picture grid
+    # The plots exist and are PNGs; the sample grid was copied under its run's name.
+    for plot in ("fig9_accuracy.png", "i2s_accuracy.png", "fig11_spectrograms_diffaugment.png"):
+        with open(os.path.join(out, plot), "rb") as f:
+            assert f.read(4) == b"\x89PNG"
     assert os.path.exists(os.path.join(out, "samples_s2i-c.png"))
     assert "![s2i-c](samples_s2i-c.png)" in text

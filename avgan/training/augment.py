@@ -16,6 +16,10 @@ The three policies of the paper, on pictures in [-1, 1] (their code's constants)
     translation: shift by up to 1/8 of the side in each axis, zero (grey) padding
     cutout:      zero a square of half the side at a random place
 
+and one for spectrograms ([batch, mels, frames, 1], as I2S makes them):
+    time_translation: `translation` along the width (time) axis only; a shift along
+                      the mel axis would change the pitch, which the picture fixes
+
 Each example gets its own draw. Input and output: [batch, height, width, channels]
 float32. Under `tf.distribute` the draws are made for the global batch and each
 replica keeps its rows (`replica=(id, count)`), as `GanCls` does with its noise, so
@@ -26,7 +30,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-POLICIES = ("color", "translation", "cutout")
+POLICIES = ("color", "translation", "cutout", "time_translation")
 
 
 def parse_policy(policy: str) -> tuple[str, ...]:
@@ -66,14 +70,21 @@ def color(x: tf.Tensor, seed: tf.Tensor, replica: Replica = (0, 1)) -> tf.Tensor
 
 
 def translation(
-    x: tf.Tensor, seed: tf.Tensor, replica: Replica = (0, 1), ratio: float = 0.125
+    x: tf.Tensor,
+    seed: tf.Tensor,
+    replica: Replica = (0, 1),
+    ratio: float = 0.125,
+    axes: tuple[int, ...] = (1, 2),
 ) -> tf.Tensor:
-    """Shift each example by up to `ratio` of its side along each axis; zeros fill in."""
+    """Shift each example by up to `ratio` of its side along each of `axes` (1: height,
+    2: width); zeros fill in."""
     height, width = tf.shape(x)[1], tf.shape(x)[2]
     seeds = tf.random.experimental.stateless_split(seed, 2)
     shifts = []
-    for axis_seed, side in zip(tf.unstack(seeds), (height, width), strict=True):
-        limit = tf.cast(tf.cast(side, tf.float32) * ratio + 0.5, tf.int32)
+    for axis_seed, side, axis in zip(tf.unstack(seeds), (height, width), (1, 2), strict=True):
+        # A fixed axis draws from [0, 1): shift 0, and the other axis's draw is the
+        # same as under the full policy.
+        limit = tf.cast(tf.cast(side, tf.float32) * ratio + 0.5, tf.int32) if axis in axes else 0
         shifts.append(_draw(x, axis_seed, replica, -limit, limit + 1, tf.int32, tail=(1,)))
     # Source index of every output row / column; out of range reads the zero padding.
     rows = tf.range(height)[None, :] - shifts[0]  # [batch, height]
@@ -100,7 +111,17 @@ def cutout(
     return x * tf.cast(~inside, x.dtype)[..., None]
 
 
-_FUNCTIONS = {"color": color, "translation": translation, "cutout": cutout}
+def time_translation(x: tf.Tensor, seed: tf.Tensor, replica: Replica = (0, 1)) -> tf.Tensor:
+    """`translation` along the width (a spectrogram's time axis) only."""
+    return translation(x, seed, replica, axes=(2,))
+
+
+_FUNCTIONS = {
+    "color": color,
+    "translation": translation,
+    "cutout": cutout,
+    "time_translation": time_translation,
+}
 
 
 def diff_augment(

@@ -20,22 +20,45 @@ def test_parse_policy():
         augment.parse_policy("translation,flip")
 
 
+def shifts_explaining(xi: np.ndarray, yi: np.ndarray, limits: tuple[int, int]) -> list:
+    """Every (dy, dx) within +-limits whose zero-padded shift of xi is exactly yi."""
+    height, width = xi.shape[:2]
+    matches = []
+    for dy in range(-limits[0], limits[0] + 1):
+        for dx in range(-limits[1], limits[1] + 1):
+            shifted = np.zeros_like(xi)
+            src = xi[max(-dy, 0) : height - max(dy, 0), max(-dx, 0) : width - max(dx, 0)]
+            shifted[max(dy, 0) : height + min(dy, 0), max(dx, 0) : width + min(dx, 0)] = src
+            if np.array_equal(shifted, yi):
+                matches.append((dy, dx))
+    return matches
+
+
 def test_translation_shifts_by_at_most_an_eighth_and_pads_with_zeros():
     x = pictures()
     y = augment.translation(x, SEED).numpy()
     shifts = []
     for xi, yi in zip(x.numpy(), y, strict=True):
-        matches = []
-        for dy in range(-8, 9):
-            for dx in range(-8, 9):
-                shifted = np.zeros_like(xi)
-                src = xi[max(-dy, 0) : 64 - max(dy, 0), max(-dx, 0) : 64 - max(dx, 0)]
-                shifted[max(dy, 0) : 64 + min(dy, 0), max(dx, 0) : 64 + min(dx, 0)] = src
-                if np.array_equal(shifted, yi):
-                    matches.append((dy, dx))
+        matches = shifts_explaining(xi, yi, (8, 8))
         assert len(matches) == 1  # exactly one shift in [-8, 8]^2 explains the output
         shifts.append(matches[0])
     assert len(set(shifts)) > 1  # per-example draws: not every picture moved the same way
+
+
+def test_time_translation_shifts_spectrograms_along_time_only():
+    # I2S's 128 mels x 34 frames: up to round(34 / 8) = 4 frames, never along the mels.
+    x = tf.constant(np.random.default_rng(1).uniform(-1, 1, (8, 128, 34, 1)), tf.float32)
+    y = augment.time_translation(x, SEED).numpy()
+    both = augment.translation(x, SEED).numpy()
+    shifts = []
+    for xi, yi, bi in zip(x.numpy(), y, both, strict=True):
+        matches = shifts_explaining(xi, yi, (16, 4))
+        assert len(matches) == 1 and matches[0][0] == 0
+        shifts.append(matches[0][1])
+        # The time shift is the one the full policy draws from the same seed.
+        assert shifts_explaining(xi, bi, (16, 4))[0][1] == matches[0][1]
+    assert len(set(shifts)) > 1
+    assert augment.parse_policy("time_translation,cutout") == ("time_translation", "cutout")
 
 
 def test_cutout_zeros_one_square_of_half_the_side():
@@ -57,7 +80,9 @@ def test_color_keeps_flat_pictures_flat_and_varies_per_example():
     assert np.std(y[:, 0, 0, 0]) > 0.05
 
 
-@pytest.mark.parametrize("policy", [("color",), ("translation",), ("cutout",)])
+@pytest.mark.parametrize(
+    "policy", [("color",), ("translation",), ("cutout",), ("time_translation",)]
+)
 def test_gradients_reach_the_pictures(policy):
     x = pictures(2)
     with tf.GradientTape() as tape:

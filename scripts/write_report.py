@@ -232,20 +232,23 @@ def i2s_section(run: str) -> list[str]:
 
 def beyond_section(run: str) -> list[str]:
     lines = [
-        "## Beyond the paper: Fréchet distance and diversity",
+        "## Beyond the paper: Fréchet distance, diversity and roughness",
         "",
         "Fréchet distance between real and generated samples of the test conditions in "
         "the evaluation classifier's 128-d feature space (float64); as a reference, the "
         "distance between the real train and real test samples. Diversity: mean "
         "pairwise L2 distance between samples generated for one condition over 8 noise "
         "draws, averaged over 32 test conditions (0 = the generator ignores its noise); "
-        "as a reference, the mean pairwise distance among 32 real samples. EMA: "
+        "as a reference, the mean pairwise distance among 32 real samples. Roughness: "
+        "mean absolute difference between neighbouring pixels of the samples generated "
+        "for all test conditions, on the generators' [-1, 1] scale (per-pixel noise and "
+        "checkerboards); as a reference, the real test samples'. EMA: "
         "test-condition accuracy of samples from the EMA generator (used everywhere "
         "else in this report) and from the trained generator itself.",
         "",
         "| model | Fréchet distance (real train vs test) | diversity (real samples) "
-        "| test accuracy, EMA / trained generator |",
-        "|---|---|---|---|",
+        "| roughness (real samples) | test accuracy, EMA / trained generator |",
+        "|---|---|---|---|---|",
     ]
     names = [(f"s2i-{v}", name) for v, name in S2I_RUNS]
     names += [(f, n) for f, n, _ in S2I_C_EXTRA if os.path.isdir(os.path.join(run, f))]
@@ -254,13 +257,16 @@ def beyond_section(run: str) -> list[str]:
     for folder, name in names:
         e = _load(run, folder, "evaluation.json")
         if e is None:
-            lines.append(f"| {name} | {NOT_RUN} | {NOT_RUN} | {NOT_RUN} |")
+            lines.append(f"| {name} | {NOT_RUN} | {NOT_RUN} | {NOT_RUN} | {NOT_RUN} |")
             continue
         accuracy = e["accuracy"]
+        rough = (  # absent from evaluations made before the metric existed
+            f"{e['roughness']:.3f} ({e['roughness_real']:.3f})" if "roughness" in e else "—"
+        )
         lines.append(
             f"| {name} | {e['frechet_distance']:.1f} ({e['frechet_distance_real_split']:.1f}) | "
-            f"{e['diversity']:.2f} ({e['diversity_real']:.2f}) | {_pct(accuracy['test'])} / "
-            f"{_pct(accuracy.get('test_without_ema'))} |"
+            f"{e['diversity']:.2f} ({e['diversity_real']:.2f}) | {rough} | "
+            f"{_pct(accuracy['test'])} / {_pct(accuracy.get('test_without_ema'))} |"
         )
     return lines + [""]
 

@@ -32,7 +32,7 @@ def _gan(run, name, train, test, **more):
     })  # fmt: skip
     _write(run, name, "evaluation.json", {
         "frechet_distance": 12.345, "frechet_distance_real_split": 1.5,
-        "diversity": 3.25, "diversity_real": 9.5,
+        "diversity": 3.25, "diversity_real": 9.5, "roughness": 0.0625, "roughness_real": 0.03125,
         "accuracy": {"train": train, "test": test, "test_without_ema": test / 2},
     })  # fmt: skip
 
@@ -55,6 +55,8 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     _gan(run, "s2i_pose/cello", 0.5, 0.5)
     with open(os.path.join(run, "s2i_pose/cello/evaluation.json")) as f:
         evaluation = json.load(f)
+    # An evaluation made before roughness was measured.
+    evaluation = {k: v for k, v in evaluation.items() if not k.startswith("roughness")}
     _write(run, "s2i_pose/cello", "evaluation.json", {**evaluation, "pose": {
         "regressor_pictures": {"real": 115, "drawn": 4096},
         "fidelity": {"mean": 0.5, "correlation": {"hand": 0.25, "bow": 0.75}},
@@ -76,12 +78,16 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     assert "| train sounds | 50.00% (paper 87.37%) | 12.50% (paper 12.62%) | not run" in text
     assert "| test sounds | 40.00% (paper 75.56%) | 6.25% (paper 12.32%) | not run" in text
     assert "(paper 10.95%) | 62.50% | 81.25% |" in text
-    assert "| S2I-C + DiffAugment | 12.3 (1.5) | 3.25 (9.50) | 81.25% / 40.62% |" in text
+    assert (
+        "| S2I-C + DiffAugment | 12.3 (1.5) | 3.25 (9.50) | 0.062 (0.031) | 81.25% / 40.62% |"
+        in text
+    )
     assert "through DiffAugment (Zhao et al. 2020; `--augment=translation,cutout`)" in text
     assert "| sound classifier, LMS, 4 conv layers" in text and "90.17%" in text
     assert "81.25% | > 95% | 20 | 10.0 min |" in text
-    assert "| S2I-C | 12.3 (1.5) | 3.25 (9.50) | 40.00% / 20.00% |" in text
-    assert "| S2I-A | not run | not run | not run |" in text
+    assert "| S2I-C | 12.3 (1.5) | 3.25 (9.50) | 0.062 (0.031) | 40.00% / 20.00% |" in text
+    assert "| S2I-A | not run | not run | not run | not run |" in text
+    assert "| pose S2I, cello | 12.3 (1.5) | 3.25 (9.50) | — | 50.00% / 25.00% |" in text
     assert "87.50% (paper 87.44%)" in text  # Table 1 from run/table1
     assert "in 2.00 h" in text
     assert "S2I-C continued 96 steps at 0.5 steps/s (10.0 min more)" in text  # all legs
@@ -97,7 +103,9 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     assert (
         "I2S + DiffAugment: 37.50% on test pictures, 25.00% on train pictures, at epoch 4" in text
     )
-    assert "| I2S + DiffAugment | 12.3 (1.5) | 3.25 (9.50) | 37.50% / 18.75% |" in text
+    assert (
+        "| I2S + DiffAugment | 12.3 (1.5) | 3.25 (9.50) | 0.062 (0.031) | 37.50% / 18.75% |" in text
+    )
     assert "![Fig. 11, I2S + DiffAugment](fig11_spectrograms_diffaugment.png)" in text
     assert "![Fig. 11, I2S]" not in text  # no samples for the plain run: no dangling link
     assert "![i2s-diffaugment]" not in text  # spectrograms are not a picture grid

@@ -8,6 +8,8 @@ For a model dir written by `avgan.training.gan.train_gan`:
   feature space (test conditions);
 - diversity: mean pairwise distance of generated samples over noise draws, per
   condition (0 means the generator ignores its noise);
+- roughness: mean absolute difference between neighbouring pixels of the generated
+  test samples, beside the real ones' (per-pixel noise and checkerboards);
 - pose-oriented S2I: pose fidelity, the correlation between the pose a regressor
   (trained on real training pictures) reads from generated pictures and the
   ground-truth pose of the conditioning sound; and the regressor's own correlation
@@ -24,7 +26,7 @@ import tensorflow as tf
 
 from avgan.data import pipeline
 from avgan.data.layout import PairIndex
-from avgan.evaluation import diversity, frechet, pose
+from avgan.evaluation import diversity, frechet, pose, roughness
 from avgan.models.i2s import spectrogram_target, to_log_mel_44
 from avgan.training.callbacks import generated_accuracy
 
@@ -56,9 +58,9 @@ def evaluate_gan(
     Returns:
         {"accuracy": {"train", "test", and with an EMA generator "test_without_ema"},
          "frechet_distance", "frechet_distance_real_split",
-         "diversity", "diversity_real"}; the real-split figures are references: the
-        distance between the train and test real samples, and the pairwise distance
-        among real samples.
+         "diversity", "diversity_real", "roughness", "roughness_real"}; the real
+        figures are references: the distance between the train and test real samples,
+        the pairwise distance among real samples, and the real test samples' roughness.
     """
     datasets = {
         split: pipeline.paired_dataset(
@@ -82,13 +84,18 @@ def evaluate_gan(
             gan, evaluator, datasets["validation"], direction, 10**6, use_ema=False
         )
     real, fake, real_train = [], [], []
+    rough = {"real": [], "generated": [], "count": []}  # per test batch
     for split, out in (("validation", (real, fake)), ("train", (real_train, None))):
         for batch in datasets[split]:
             condition = batch["sound"] if direction == "s2i" else batch["image"]
             target = batch["image"] if direction == "s2i" else spectrogram_target(batch["sound"])
             out[0].append(_features(evaluator, direction, target))
             if out[1] is not None:
-                out[1].append(_features(evaluator, direction, gan.generate(condition)))
+                generated = gan.generate(condition)
+                out[1].append(_features(evaluator, direction, generated))
+                rough["real"].append(roughness.roughness(target.numpy()))
+                rough["generated"].append(roughness.roughness(generated.numpy()))
+                rough["count"].append(len(generated))
     real, fake, real_train = (np.concatenate(x) for x in (real, fake, real_train))
 
     conditions = next(iter(datasets["validation"].unbatch().batch(diversity_conditions)))
@@ -109,6 +116,9 @@ def evaluate_gan(
         "frechet_distance_real_split": frechet.frechet_distance(real, real_train),
         "diversity": spread,
         "diversity_real": diversity.pairwise_diversity(real_samples),
+        # Every sample has as many neighbour pairs, so batches weigh by their size.
+        "roughness": float(np.average(rough["generated"], weights=rough["count"])),
+        "roughness_real": float(np.average(rough["real"], weights=rough["count"])),
         "test_conditions": int(len(real)),
     }
 

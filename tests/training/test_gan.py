@@ -249,3 +249,11 @@ def test_evaluate_dir_writes_the_metrics(setup, tmp_path):
     assert result["frechet_distance"] >= 0.0 and result["diversity"] >= 0.0
     # Real pictures of different pairs differ: the reference spread is positive.
     assert result["diversity_real"] > 0.0
+    # Roughness of the real test pictures, recomputed from the data set itself.
+    from avgan.data import pipeline
+    from avgan.evaluation.roughness import roughness
+
+    ds = pipeline.paired_dataset(index, "validation", 64, shuffle=False, drop_remainder=False)
+    pictures = np.concatenate([b["image"].numpy() for b in ds])
+    assert result["roughness_real"] == pytest.approx(roughness(pictures), rel=1e-6)
+    assert result["roughness"] > 0.0

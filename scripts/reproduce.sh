@@ -63,13 +63,18 @@ fi
 # S2I-C past the equal budget: the same run continued from its last checkpoint to
 # LONG_EPOCHS (0 skips), for the Fig. 9 curve further out.
 LONG_EPOCHS=${LONG_EPOCHS:-120}
-if (( LONG_EPOCHS > GAN_EPOCHS )); then
-  if [[ ! -d "$RUN/s2i-c-long/checkpoints" ]]; then
-    rm -rf "$RUN/s2i-c-long" "$RUN/s2i-c-long.tmp"
-    mkdir -p "$RUN/s2i-c-long.tmp"
-    cp -r "$RUN/s2i-c/checkpoints" "$RUN/s2i-c/avgan_mode.json" "$RUN/s2i-c-long.tmp/"
-    mv "$RUN/s2i-c-long.tmp" "$RUN/s2i-c-long"
+# A continued run starts from a copy of another's checkpoints (made once, atomically),
+# so the run it continues keeps its own end-of-training figures.
+continue_from() {  # continue_from SRC DST
+  if [[ ! -d "$2/checkpoints" ]]; then
+    rm -rf "$2" "$2.tmp"
+    mkdir -p "$2.tmp"
+    cp -r "$1/checkpoints" "$1/avgan_mode.json" "$2.tmp/"
+    mv "$2.tmp" "$2"
   fi
+}
+if (( LONG_EPOCHS > GAN_EPOCHS )); then
+  continue_from "$RUN/s2i-c" "$RUN/s2i-c-long"
   train --mode=s2i --variant=c --epochs="$LONG_EPOCHS" --eval_every=4 \
     --sound_encoder="$SOUND" --image_encoder="$IMAGE" --model_dir="$RUN/s2i-c-long"
   "$PY" -m avgan.evaluate --model_dir="$RUN/s2i-c-long" > /dev/null
@@ -83,6 +88,15 @@ if (( AUGMENT_EPOCHS > 0 )); then
   train --mode=s2i --variant=c --augment="$AUGMENT" --epochs="$AUGMENT_EPOCHS" --eval_every=4 \
     --sound_encoder="$SOUND" --image_encoder="$IMAGE" --model_dir="$RUN/s2i-c-diffaugment"
   "$PY" -m avgan.evaluate --model_dir="$RUN/s2i-c-diffaugment" > /dev/null
+fi
+# ... and continued from its last checkpoint to AUGMENT_LONG_EPOCHS (0 skips).
+AUGMENT_LONG_EPOCHS=${AUGMENT_LONG_EPOCHS:-180}
+if (( AUGMENT_EPOCHS > 0 && AUGMENT_LONG_EPOCHS > AUGMENT_EPOCHS )); then
+  continue_from "$RUN/s2i-c-diffaugment" "$RUN/s2i-c-diffaugment-long"
+  train --mode=s2i --variant=c --augment="$AUGMENT" --epochs="$AUGMENT_LONG_EPOCHS" \
+    --eval_every=4 --sound_encoder="$SOUND" --image_encoder="$IMAGE" \
+    --model_dir="$RUN/s2i-c-diffaugment-long"
+  "$PY" -m avgan.evaluate --model_dir="$RUN/s2i-c-diffaugment-long" > /dev/null
 fi
 # The same for I2S, with translation along time only (along the mels it would change
 # the pitch): I2S_AUGMENT_EPOCHS (0 skips), by default I2S's own budget.

@@ -34,6 +34,7 @@ S2I_RUNS = (("c", "S2I-C"), ("n", "S2I-N"), ("a", "S2I-A"))
 S2I_C_EXTRA = (
     ("s2i-c-long", "S2I-C continued", True),
     ("s2i-c-diffaugment", "S2I-C + DiffAugment", False),
+    ("s2i-c-diffaugment-long", "S2I-C + DiffAugment continued", True),
 )
 # I2S runs: (folder, name in the tables, figure name of its real-vs-generated picture).
 I2S_RUNS = (
@@ -334,6 +335,14 @@ def _plot_curves(curves: list, title: str, ylabel: str, path: str) -> str | None
     return path
 
 
+def _continued(run: str, curve: list, folder: str | None) -> list:
+    """A run's curve, followed by the points of the run that continued it (if any)."""
+    longer = _load(run, folder, "metrics.json") if folder else None
+    if not longer:
+        return list(curve)
+    return list(curve) + [p for p in longer["curve"] if p["epoch"] > curve[-1]["epoch"]]
+
+
 def fig9(run: str, out: str) -> str | None:
     """Generated accuracy over epochs of the S2I variants (paper Fig. 9: S2I-C)."""
     curves = []  # (name, colour, [{"epoch", "train", "validation"}, ...])
@@ -341,14 +350,13 @@ def fig9(run: str, out: str) -> str | None:
         m = _load(run, f"s2i-{v}", "metrics.json")
         if not m or not m.get("curve"):
             continue
-        curve = list(m["curve"])
-        long = _load(run, "s2i-c-long", "metrics.json") if v == "c" else None
-        if long:  # the same run continued: its curve goes on from the last epoch
-            curve += [p for p in long["curve"] if p["epoch"] > curve[-1]["epoch"]]
-        curves.append((name, color, curve))
+        curves.append(
+            (name, color, _continued(run, m["curve"], "s2i-c-long" if v == "c" else None))
+        )
     augmented = _load(run, "s2i-c-diffaugment", "metrics.json")
     if augmented and augmented.get("curve"):  # its own run from scratch: its own line
-        curves.append(("S2I-C + DiffAugment", "tab:red", augmented["curve"]))
+        curve = _continued(run, augmented["curve"], "s2i-c-diffaugment-long")
+        curves.append(("S2I-C + DiffAugment", "tab:red", curve))
     return _plot_curves(
         curves,
         "Generated-picture accuracy under the image classifier (paper Fig. 9)",

@@ -89,15 +89,6 @@ if (( AUGMENT_EPOCHS > 0 )); then
     --sound_encoder="$SOUND" --image_encoder="$IMAGE" --model_dir="$RUN/s2i-c-diffaugment"
   "$PY" -m avgan.evaluate --model_dir="$RUN/s2i-c-diffaugment" > /dev/null
 fi
-# ... and continued from its last checkpoint to AUGMENT_LONG_EPOCHS (0 skips).
-AUGMENT_LONG_EPOCHS=${AUGMENT_LONG_EPOCHS:-180}
-if (( AUGMENT_EPOCHS > 0 && AUGMENT_LONG_EPOCHS > AUGMENT_EPOCHS )); then
-  continue_from "$RUN/s2i-c-diffaugment" "$RUN/s2i-c-diffaugment-long"
-  train --mode=s2i --variant=c --augment="$AUGMENT" --epochs="$AUGMENT_LONG_EPOCHS" \
-    --eval_every=4 --sound_encoder="$SOUND" --image_encoder="$IMAGE" \
-    --model_dir="$RUN/s2i-c-diffaugment-long"
-  "$PY" -m avgan.evaluate --model_dir="$RUN/s2i-c-diffaugment-long" > /dev/null
-fi
 # The same for I2S, with translation along time only (along the mels it would change
 # the pitch): I2S_AUGMENT_EPOCHS (0 skips), by default I2S's own budget.
 I2S_AUGMENT_EPOCHS=${I2S_AUGMENT_EPOCHS:-$I2S_EPOCHS}
@@ -106,6 +97,14 @@ if (( I2S_AUGMENT_EPOCHS > 0 )); then
   train --mode=i2s --augment="$I2S_AUGMENT" --epochs="$I2S_AUGMENT_EPOCHS" --eval_every=4 \
     --sound_encoder="$SOUND" --image_encoder="$IMAGE" --model_dir="$RUN/i2s-diffaugment"
   "$PY" -m avgan.evaluate --model_dir="$RUN/i2s-diffaugment" > /dev/null
+fi
+# ... and continued from its last checkpoint to I2S_AUGMENT_LONG_EPOCHS (0 skips).
+I2S_AUGMENT_LONG_EPOCHS=${I2S_AUGMENT_LONG_EPOCHS:-54}
+if (( I2S_AUGMENT_EPOCHS > 0 && I2S_AUGMENT_LONG_EPOCHS > I2S_AUGMENT_EPOCHS )); then
+  continue_from "$RUN/i2s-diffaugment" "$RUN/i2s-diffaugment-long"
+  train --mode=i2s --augment="$I2S_AUGMENT" --epochs="$I2S_AUGMENT_LONG_EPOCHS" --eval_every=4 \
+    --sound_encoder="$SOUND" --image_encoder="$IMAGE" --model_dir="$RUN/i2s-diffaugment-long"
+  "$PY" -m avgan.evaluate --model_dir="$RUN/i2s-diffaugment-long" > /dev/null
 fi
 "$PY" scripts/write_report.py "$RUN" --out results --seconds "$(( $(date +%s) - START ))"
 echo "report: results/REPORT.md"

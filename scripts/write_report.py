@@ -34,13 +34,19 @@ S2I_RUNS = (("c", "S2I-C"), ("n", "S2I-N"), ("a", "S2I-A"))
 S2I_C_EXTRA = (
     ("s2i-c-long", "S2I-C continued", True),
     ("s2i-c-diffaugment", "S2I-C + DiffAugment", False),
-    ("s2i-c-diffaugment-long", "S2I-C + DiffAugment continued", True),
 )
 # I2S runs: (folder, name in the tables, figure name of its real-vs-generated picture).
 I2S_RUNS = (
     ("i2s", "I2S", "fig11_spectrograms.png"),
     ("i2s-diffaugment", "I2S + DiffAugment", "fig11_spectrograms_diffaugment.png"),
+    (
+        "i2s-diffaugment-long",
+        "I2S + DiffAugment continued",
+        "fig11_spectrograms_diffaugment_long.png",
+    ),
 )
+# Which I2S run continues which (its curve goes on from the other's last point).
+I2S_CONTINUES = {"i2s-diffaugment": "i2s-diffaugment-long"}
 NOT_RUN = "not run"
 
 
@@ -188,8 +194,10 @@ def i2s_section(run: str) -> list[str]:
         if m is None and folder != "i2s":
             continue  # an optional run that was not made
         augmented |= folder != "i2s"
+        more = " more" if folder in I2S_CONTINUES.values() else ""
         training = (
-            f"{m['steps']} steps at {m['steps_per_second']} steps/s ({_gan_minutes(m):.1f} min)"
+            f"{m['steps']} steps at {m['steps_per_second']} steps/s "
+            f"({_gan_minutes(m):.1f} min{more})"
             if m
             else ""
         )
@@ -210,7 +218,13 @@ def i2s_section(run: str) -> list[str]:
             "with the discriminator seeing every spectrogram (real, wrong and generated) "
             f"through DiffAugment (`--augment={_policy(run, 'i2s-diffaugment')}`; "
             "translation along time only, since a shift along the mels would change the "
-            "pitch).",
+            "pitch)."
+            + (
+                " I2S + DiffAugment continued is that run trained on from its last "
+                "checkpoint; its curve points follow the run's own in the plot."
+                if _load(run, "i2s-diffaugment-long", "metrics.json")
+                else ""
+            ),
             "",
         ]
     peaks = [
@@ -355,8 +369,7 @@ def fig9(run: str, out: str) -> str | None:
         )
     augmented = _load(run, "s2i-c-diffaugment", "metrics.json")
     if augmented and augmented.get("curve"):  # its own run from scratch: its own line
-        curve = _continued(run, augmented["curve"], "s2i-c-diffaugment-long")
-        curves.append(("S2I-C + DiffAugment", "tab:red", curve))
+        curves.append(("S2I-C + DiffAugment", "tab:red", augmented["curve"]))
     return _plot_curves(
         curves,
         "Generated-picture accuracy under the image classifier (paper Fig. 9)",
@@ -367,9 +380,11 @@ def fig9(run: str, out: str) -> str | None:
 
 def i2s_curves(run: str, out: str) -> str | None:
     """Generated-spectrogram accuracy over epochs of the I2S runs (no paper figure)."""
+    continued = set(I2S_CONTINUES.values())  # drawn as the end of the run they continue
+    own = [(folder, name) for folder, name, _ in I2S_RUNS if folder not in continued]
     curves = [
-        (name, color, m["curve"])
-        for (folder, name, _), color in zip(I2S_RUNS, ("tab:purple", "tab:red"), strict=True)
+        (name, color, _continued(run, m["curve"], I2S_CONTINUES.get(folder)))
+        for (folder, name), color in zip(own, ("tab:purple", "tab:red"), strict=True)
         if (m := _load(run, folder, "metrics.json")) and m.get("curve")
     ]
     return _plot_curves(

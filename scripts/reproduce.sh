@@ -99,7 +99,7 @@ if (( I2S_AUGMENT_EPOCHS > 0 )); then
   "$PY" -m avgan.evaluate --model_dir="$RUN/i2s-diffaugment" > /dev/null
 fi
 # ... and continued from its last checkpoint to I2S_AUGMENT_LONG_EPOCHS (0 skips).
-I2S_AUGMENT_LONG_EPOCHS=${I2S_AUGMENT_LONG_EPOCHS:-54}
+I2S_AUGMENT_LONG_EPOCHS=${I2S_AUGMENT_LONG_EPOCHS:-48}
 if (( I2S_AUGMENT_EPOCHS > 0 && I2S_AUGMENT_LONG_EPOCHS > I2S_AUGMENT_EPOCHS )); then
   continue_from "$RUN/i2s-diffaugment" "$RUN/i2s-diffaugment-long"
   train --mode=i2s --augment="$I2S_AUGMENT" --epochs="$I2S_AUGMENT_LONG_EPOCHS" --eval_every=4 \

@@ -29,11 +29,10 @@ from avgan.data.files import atomic_path, write_text  # noqa: E402
 # Paper Table 5 (Sub-URMP): generated-image accuracy under the image classifier.
 PAPER_TABLE5 = {"c": ("87.37%", "75.56%"), "a": ("10.63%", "10.95%"), "n": ("12.62%", "12.32%")}
 S2I_RUNS = (("c", "S2I-C"), ("n", "S2I-N"), ("a", "S2I-A"))
-# S2I-C runs beyond the equal budget: (folder, name in the tables, whether it continues
-# S2I-C's own checkpoints, so that its minutes come on top of S2I-C's).
+# S2I-C runs beyond the equal budget: (folder, name in the tables).
 S2I_C_EXTRA = (
-    ("s2i-c-long", "S2I-C continued", True),
-    ("s2i-c-diffaugment", "S2I-C + DiffAugment", False),
+    ("s2i-c-long", "S2I-C continued"),
+    ("s2i-c-diffaugment", "S2I-C + DiffAugment"),
 )
 # I2S runs: (folder, name in the tables, figure name of its real-vs-generated picture).
 I2S_RUNS = (
@@ -45,8 +44,10 @@ I2S_RUNS = (
         "fig11_spectrograms_diffaugment_long.png",
     ),
 )
-# Which I2S run continues which (its curve goes on from the other's last point).
-I2S_CONTINUES = {"i2s-diffaugment": "i2s-diffaugment-long"}
+# Runs trained on from a copy of another run's last checkpoint (reproduce.sh's
+# continue_from): run -> its continuation. A continuation's minutes come on top of the
+# run's, and its curve points follow the run's in the plots.
+CONTINUED = {"s2i-c": "s2i-c-long", "i2s-diffaugment": "i2s-diffaugment-long"}
 NOT_RUN = "not run"
 
 
@@ -118,8 +119,8 @@ def table5_section(run: str) -> list[str]:
     ]
     metrics = {v: _load(run, f"s2i-{v}", "metrics.json") for v, _ in S2I_RUNS}
     extra = [
-        (name, m, continues)
-        for folder, name, continues in S2I_C_EXTRA
+        (name, m, folder in CONTINUED.values())
+        for folder, name in S2I_C_EXTRA
         if (m := _load(run, folder, "metrics.json"))
     ]
     for name, m, _ in extra:
@@ -194,7 +195,7 @@ def i2s_section(run: str) -> list[str]:
         if m is None and folder != "i2s":
             continue  # an optional run that was not made
         augmented |= folder != "i2s"
-        more = " more" if folder in I2S_CONTINUES.values() else ""
+        more = " more" if folder in CONTINUED.values() else ""
         training = (
             f"{m['steps']} steps at {m['steps_per_second']} steps/s "
             f"({_gan_minutes(m):.1f} min{more})"
@@ -266,7 +267,7 @@ def beyond_section(run: str) -> list[str]:
         "|---|---|---|---|---|",
     ]
     names = [(f"s2i-{v}", name) for v, name in S2I_RUNS]
-    names += [(f, n) for f, n, _ in S2I_C_EXTRA if os.path.isdir(os.path.join(run, f))]
+    names += [(f, n) for f, n in S2I_C_EXTRA if os.path.isdir(os.path.join(run, f))]
     names += [(f, n) for f, n, _ in I2S_RUNS if f == "i2s" or os.path.isdir(os.path.join(run, f))]
     names += [(os.path.join("s2i_pose", d), f"pose S2I, {d}") for d in _pose_dirs(run)]
     for folder, name in names:
@@ -364,9 +365,7 @@ def fig9(run: str, out: str) -> str | None:
         m = _load(run, f"s2i-{v}", "metrics.json")
         if not m or not m.get("curve"):
             continue
-        curves.append(
-            (name, color, _continued(run, m["curve"], "s2i-c-long" if v == "c" else None))
-        )
+        curves.append((name, color, _continued(run, m["curve"], CONTINUED.get(f"s2i-{v}"))))
     augmented = _load(run, "s2i-c-diffaugment", "metrics.json")
     if augmented and augmented.get("curve"):  # its own run from scratch: its own line
         curves.append(("S2I-C + DiffAugment", "tab:red", augmented["curve"]))
@@ -380,10 +379,10 @@ def fig9(run: str, out: str) -> str | None:
 
 def i2s_curves(run: str, out: str) -> str | None:
     """Generated-spectrogram accuracy over epochs of the I2S runs (no paper figure)."""
-    continued = set(I2S_CONTINUES.values())  # drawn as the end of the run they continue
+    continued = set(CONTINUED.values())  # drawn as the end of the run they continue
     own = [(folder, name) for folder, name, _ in I2S_RUNS if folder not in continued]
     curves = [
-        (name, color, _continued(run, m["curve"], I2S_CONTINUES.get(folder)))
+        (name, color, _continued(run, m["curve"], CONTINUED.get(folder)))
         for (folder, name), color in zip(own, ("tab:purple", "tab:red"), strict=True)
         if (m := _load(run, folder, "metrics.json")) and m.get("curve")
     ]
@@ -399,7 +398,7 @@ def copy_samples(run: str, out: str) -> dict[str, str]:
     """OUT/samples_<run>.png (and OUT/fig11_spectrograms*.png for I2S) from each GAN dir."""
     copied = {}
     figures = {f: figure for f, _, figure in I2S_RUNS}
-    names = [f"s2i-{v}" for v, _ in S2I_RUNS] + [f for f, _, _ in S2I_C_EXTRA] + list(figures)
+    names = [f"s2i-{v}" for v, _ in S2I_RUNS] + [f for f, _ in S2I_C_EXTRA] + list(figures)
     names += [os.path.join("s2i_pose", d) for d in _pose_dirs(run)]
     for name in names:
         src = os.path.join(run, name, "samples_test.png")

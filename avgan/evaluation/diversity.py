@@ -20,12 +20,18 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 
-def _as_float_rows(samples) -> np.ndarray:
-    """[K, ...] -> [K, D] float64; uint8 scaled to [-1, 1] as `PixelScaling` does."""
+def generator_scale(samples) -> np.ndarray:
+    """Samples as float64 on the generators' [-1, 1] scale: uint8 pictures scaled as
+    `PixelScaling` does, anything else cast."""
     samples = np.asarray(samples)
     if samples.dtype == np.uint8:
-        samples = samples.astype(np.float64) / 127.5 - 1.0
-    samples = samples.astype(np.float64)
+        return samples.astype(np.float64) / 127.5 - 1.0
+    return samples.astype(np.float64)
+
+
+def _as_float_rows(samples) -> np.ndarray:
+    """[K, ...] -> [K, D] float64 on the generators' scale (`generator_scale`)."""
+    samples = generator_scale(samples)
     if samples.ndim < 1 or samples.shape[0] < 2:
         raise ValueError(f"need K >= 2 samples along axis 0, got shape {samples.shape}")
     return samples.reshape(samples.shape[0], -1)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from avgan.evaluation.diversity import generator_scale
+
 
 def roughness(samples) -> float:
     """Mean absolute difference between vertically and horizontally adjacent pixels.
@@ -27,10 +29,7 @@ def roughness(samples) -> float:
         The mean over all vertical and horizontal neighbour pairs (float64
         arithmetic); each pair counts once.
     """
-    x = np.asarray(samples)
-    if x.dtype == np.uint8:
-        x = x.astype(np.float64) / 127.5 - 1.0
-    x = x.astype(np.float64)
+    x = generator_scale(samples)
     if x.ndim == 3:
         x = x[..., None]
     if x.ndim != 4 or x.shape[1] < 2 or x.shape[2] < 2:

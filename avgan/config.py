@@ -26,6 +26,9 @@ class ModelConfig:
         encoding_dim: size of the sound and image encodings (the paper's 128).
         conv_layers: convolutional layers of the sound classifier (Table 1: 3 or 4).
         representation: the sound classifier's input: stft, cqt, mfcc, ms or lms.
+        upsampling: how the GAN generators double a feature map: 'deconv' (the
+            paper's transposed convolutions) or 'resize' (nearest-neighbour
+            upsampling and a convolution; `avgan.models.s2i.upsample`).
     """
 
     width: int = 64
@@ -33,6 +36,7 @@ class ModelConfig:
     encoding_dim: int = 128
     conv_layers: int = 4
     representation: str = "lms"
+    upsampling: str = "deconv"
 
     @property
     def encoder_scale(self) -> float:

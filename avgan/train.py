@@ -73,6 +73,14 @@ flags.DEFINE_integer(
     "eval_every", 5, "Epochs between generated-accuracy evaluations.", lower_bound=1
 )
 flags.DEFINE_bool("ema", True, "Keep an EMA copy of the generator for sampling.")
+flags.DEFINE_enum(
+    "upsampling",
+    None,
+    ["deconv", "resize"],
+    "GANs: how the generator doubles a feature map: deconv (transposed convolutions, "
+    "as in the paper; the default) or resize (nearest-neighbour upsampling then a "
+    "convolution, against checkerboard artefacts).",
+)
 flags.DEFINE_string(
     "augment",
     "",
@@ -86,7 +94,11 @@ def resolve_config() -> config_lib.Config:
     """The preset's config with the command line's overrides."""
     base = config_lib.preset(FLAGS.preset)
     return base.replace(
-        model=dict(representation=FLAGS.representation, conv_layers=FLAGS.conv_layers),
+        model=dict(
+            representation=FLAGS.representation,
+            conv_layers=FLAGS.conv_layers,
+            upsampling=FLAGS.upsampling,
+        ),
         train=dict(epochs=FLAGS.epochs, batch_size=FLAGS.batch_size, seed=FLAGS.seed),
         data=dict(root=FLAGS.data, synthetic_preset=FLAGS.synthetic_preset),
     )

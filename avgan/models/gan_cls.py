@@ -376,10 +376,20 @@ def make_gan(
     wrapped in an uncompiled GanCls: the one place the trainer and the exporter build a
     GAN. Call inside the strategy scope it will train in."""
     if direction == "s2i":
-        generator = S2IGenerator(model.width, z_dim=model.z_dim, encoding_dim=model.encoding_dim)
+        generator = S2IGenerator(
+            model.width,
+            z_dim=model.z_dim,
+            encoding_dim=model.encoding_dim,
+            upsampling=model.upsampling,
+        )
         discriminator = S2IDiscriminator(model.width, encoding_dim=model.encoding_dim)
     else:
-        generator = I2SGenerator(model.width, z_dim=model.z_dim, encoding_dim=model.encoding_dim)
+        generator = I2SGenerator(
+            model.width,
+            z_dim=model.z_dim,
+            encoding_dim=model.encoding_dim,
+            upsampling=model.upsampling,
+        )
         discriminator = I2SDiscriminator(model.width, encoding_dim=model.encoding_dim)
     return GanCls(
         generator,

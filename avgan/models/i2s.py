@@ -22,7 +22,15 @@ import keras
 import tensorflow as tf
 
 from avgan.data import features
-from avgan.models.s2i import LEAK, MatchingHead, batch_norm, projection, weight_init
+from avgan.models.s2i import (
+    LEAK,
+    MatchingHead,
+    batch_norm,
+    check_upsampling,
+    projection,
+    upsample,
+    weight_init,
+)
 
 MELS = features.N_MELS  # 128
 FRAMES = 34  # the generated width (the paper's 128x34)
@@ -88,6 +96,26 @@ def rectangular_deconv(channels: int, name: str, **kwargs) -> list:
     ]
 
 
+def rectangular_upsample(channels: int, upsampling: str, name: str, **kwargs) -> list:
+    """Layers that take [h, w] to [2h, w + 1]: `rectangular_deconv` ('deconv'), or
+    ('resize') nearest-neighbour upsampling along the mels, zero padding 1 and a 3x2
+    convolution, whose one-column-wider-than-odd kernel adds the frame."""
+    if check_upsampling(upsampling) == "deconv":
+        return rectangular_deconv(channels, name, **kwargs)
+    return [
+        keras.layers.UpSampling2D((2, 1), interpolation="nearest", name=f"{name}_resize"),
+        keras.layers.ZeroPadding2D(1),
+        keras.layers.Conv2D(
+            channels,
+            (3, 2),
+            padding="valid",
+            kernel_initializer=weight_init(),
+            name=name,
+            **kwargs,
+        ),
+    ]
+
+
 def rectangular_conv(channels: int, name: str, **kwargs) -> list:
     """Layers of a 4x4, stride (2, 1), padding 1 convolution: [h, w] -> [h / 2, w - 1]."""
     return [
@@ -122,6 +150,8 @@ class I2SGenerator(keras.Model):
         encoding_dim: size of the image encoding (128).
         projection_dim: size of phi (64).
         extra_layers: the paper's two extra generator layers.
+        upsampling: 'deconv' (the paper's) or 'resize' (nearest-neighbour upsampling
+            and convolutions in place of the deconvolutions; see `avgan.models.s2i.upsample`).
     """
 
     def __init__(
@@ -131,11 +161,13 @@ class I2SGenerator(keras.Model):
         encoding_dim: int = 128,
         projection_dim: int = 64,
         extra_layers: int = 2,
+        upsampling: str = "deconv",
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.width, self.z_dim, self.encoding_dim = width, z_dim, encoding_dim
         self.projection_dim, self.extra_layers = projection_dim, extra_layers
+        self.upsampling = check_upsampling(upsampling)
         self.phi = projection(projection_dim)
         stem = [
             keras.layers.Dense(
@@ -161,22 +193,11 @@ class I2SGenerator(keras.Model):
         self.stem = keras.Sequential(stem, name="stem")
         ups = []
         for i, channels in enumerate((4 * width, 2 * width, 2 * width)):
-            ups += [
-                keras.layers.Conv2DTranspose(
-                    channels,
-                    5,
-                    strides=2,
-                    padding="same",
-                    use_bias=False,
-                    kernel_initializer=weight_init(),
-                    name=f"deconv{i + 1}",
-                ),
-                batch_norm(),
-                keras.layers.ReLU(),
-            ]
-        ups += rectangular_deconv(width, "rect_deconv1", use_bias=False)
+            ups += upsample(channels, upsampling, f"deconv{i + 1}", use_bias=False)
+            ups += [batch_norm(), keras.layers.ReLU()]
+        ups += rectangular_upsample(width, upsampling, "rect_deconv1", use_bias=False)
         ups += [batch_norm(), keras.layers.ReLU()]
-        ups += rectangular_deconv(1, "rect_deconv2")
+        ups += rectangular_upsample(1, upsampling, "rect_deconv2")
         ups.append(keras.layers.Activation("tanh"))
         self.ups = keras.Sequential(ups, name="ups")
 
@@ -197,6 +218,7 @@ class I2SGenerator(keras.Model):
             "encoding_dim": self.encoding_dim,
             "projection_dim": self.projection_dim,
             "extra_layers": self.extra_layers,
+            "upsampling": self.upsampling,
         }
 
 

@@ -25,6 +25,9 @@ import tensorflow as tf
 
 LEAK = 0.2  # DCGAN's leaky ReLU slope
 IMAGE_SIZE = 64
+# How the generators double a feature map: DCGAN's transposed convolutions (the
+# paper's), or nearest-neighbour resizing then a convolution (not in the paper).
+UPSAMPLINGS = ("deconv", "resize")
 
 
 def weight_init() -> keras.initializers.Initializer:
@@ -46,6 +49,43 @@ def projection(projection_dim: int) -> keras.Sequential:
         ],
         name="phi",
     )
+
+
+def check_upsampling(upsampling: str) -> str:
+    """`upsampling` if it is one of UPSAMPLINGS; ValueError naming the valid ones."""
+    if upsampling not in UPSAMPLINGS:
+        raise ValueError(f"unknown upsampling {upsampling!r}; valid: {', '.join(UPSAMPLINGS)}")
+    return upsampling
+
+
+def upsample(channels: int, upsampling: str, name: str, **kwargs) -> list:
+    """Layers that take [h, w, c] to [2h, 2w, channels].
+
+    'deconv': DCGAN's 5x5 stride-2 transposed convolution. Its kernel size is not a
+    multiple of its stride, so neighbouring output pixels receive different numbers of
+    kernel taps, which draws a checkerboard into the output.
+    'resize': nearest-neighbour upsampling then a 3x3 convolution (Odena et al. 2016,
+    "Deconvolution and checkerboard artifacts"): every output pixel is computed the
+    same way, so there is no checkerboard to unlearn.
+    """
+    if check_upsampling(upsampling) == "deconv":
+        return [
+            keras.layers.Conv2DTranspose(
+                channels,
+                5,
+                strides=2,
+                padding="same",
+                kernel_initializer=weight_init(),
+                name=name,
+                **kwargs,
+            )
+        ]
+    return [
+        keras.layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_resize"),
+        keras.layers.Conv2D(
+            channels, 3, padding="same", kernel_initializer=weight_init(), name=name, **kwargs
+        ),
+    ]
 
 
 @keras.saving.register_keras_serializable(package="avgan")
@@ -109,6 +149,8 @@ class S2IGenerator(keras.Model):
         z_dim: noise dimension (100).
         encoding_dim: size of the sound encoding (128).
         projection_dim: size of phi (64).
+        upsampling: 'deconv' (the paper's) or 'resize' (nearest-neighbour upsampling
+            and 3x3 convolutions in place of the deconvolutions; see `upsample`).
     """
 
     def __init__(
@@ -117,11 +159,13 @@ class S2IGenerator(keras.Model):
         z_dim: int = 100,
         encoding_dim: int = 128,
         projection_dim: int = 64,
+        upsampling: str = "deconv",
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.width, self.z_dim = width, z_dim
         self.encoding_dim, self.projection_dim = encoding_dim, projection_dim
+        self.upsampling = check_upsampling(upsampling)
         self.phi = projection(projection_dim)
         self.stem = keras.Sequential(
             [
@@ -136,30 +180,9 @@ class S2IGenerator(keras.Model):
         )
         ups = []
         for i, channels in enumerate((4 * width, 2 * width, width)):
-            ups += [
-                keras.layers.Conv2DTranspose(
-                    channels,
-                    5,
-                    strides=2,
-                    padding="same",
-                    use_bias=False,
-                    kernel_initializer=weight_init(),
-                    name=f"deconv{i + 1}",
-                ),
-                batch_norm(),
-                keras.layers.ReLU(),
-            ]
-        ups.append(
-            keras.layers.Conv2DTranspose(
-                3,
-                5,
-                strides=2,
-                padding="same",
-                activation="tanh",
-                kernel_initializer=weight_init(),
-                name="deconv4",
-            )
-        )
+            ups += upsample(channels, upsampling, f"deconv{i + 1}", use_bias=False)
+            ups += [batch_norm(), keras.layers.ReLU()]
+        ups += upsample(3, upsampling, "deconv4", activation="tanh")
         self.ups = keras.Sequential(ups, name="ups")
 
     def call(self, inputs, training: bool = False):
@@ -178,6 +201,7 @@ class S2IGenerator(keras.Model):
             "z_dim": self.z_dim,
             "encoding_dim": self.encoding_dim,
             "projection_dim": self.projection_dim,
+            "upsampling": self.upsampling,
         }
 
 

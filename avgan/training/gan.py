@@ -243,6 +243,8 @@ def train_gan(
         details["instruments"] = ",".join(run.instruments)
     if run.augment:  # a run is not continued under another augmentation
         details["augment"] = ",".join(parse_policy(run.augment))
+    if config.model.upsampling != "deconv":  # nor with other generator layers
+        details["upsampling"] = config.model.upsampling
     classifiers.claim_model_dir(model_dir, run.mode, **details)
     finished = os.path.join(model_dir, "metrics.json")
     previous = None

@@ -25,9 +25,11 @@ from avgan.training import gan as gan_lib
 BATCH = 4
 
 
-def make_run(model_dir: str, direction: str, seed: int = 0):
+def make_run(model_dir: str, direction: str, seed: int = 0, upsampling: str = "deconv"):
     """Writes a one-step-trained run into model_dir; returns its GanCls."""
-    config = config_lib.preset("tiny").replace(train=dict(batch_size=BATCH, seed=seed))
+    config = config_lib.preset("tiny").replace(
+        model=dict(upsampling=upsampling), train=dict(batch_size=BATCH, seed=seed)
+    )
     scale = config.model.encoder_scale
     rng = np.random.default_rng(seed)
     sound = (0.1 * rng.standard_normal((BATCH, 22050))).astype(np.float32)

@@ -5,8 +5,9 @@ import os
 import numpy as np
 import pytest
 
-from avgan.export import tflite
+from avgan.export import saved_model, tflite
 from avgan.models.i2s import to_log_mel_44
+from tests.export.conftest import make_run
 
 pytest.importorskip("ai_edge_litert.interpreter")
 
@@ -26,16 +27,12 @@ def _inputs(direction, z_dim, batch=2):
     return {"image": rng.integers(0, 256, (batch, 64, 64, 3), dtype=np.uint8), "z": z}
 
 
-@pytest.mark.parametrize("variant", tflite.VARIANTS)
-@pytest.mark.parametrize("direction", ["s2i", "i2s"])
-def test_each_variant_runs_under_litert_and_matches_keras(exported, direction, variant):
-    e = exported[direction]
-    result = e.tflite[variant]
+def _assert_matches_keras(gan, result, direction, z_dim, variant):
     assert not result.error, result.error
     assert os.path.getsize(result.path) == result.bytes > 0
-    inputs = _inputs(direction, e.z_dim)
+    inputs = _inputs(direction, z_dim)
     condition = inputs["waveform" if direction == "s2i" else "image"]
-    keras_out = e.gan.generate(condition, z=inputs["z"]).numpy()
+    keras_out = gan.generate(condition, z=inputs["z"]).numpy()
     out = tflite.run_signature(tflite.load_interpreter(result.path), **inputs)
     if direction == "s2i":
         assert out["image"].dtype == np.uint8 and out["image"].shape == (2, 64, 64, 3)
@@ -49,6 +46,25 @@ def test_each_variant_runs_under_litert_and_matches_keras(exported, direction, v
     error = float(np.abs(got - reference).max())
     print(f"{direction} {variant}: max |TFLite - Keras| = {error:.2e}, spread {spread:.2e}")
     assert spread > 0.5 and error <= TOLERANCE[variant] * spread + 1e-5
+
+
+@pytest.mark.parametrize("variant", tflite.VARIANTS)
+@pytest.mark.parametrize("direction", ["s2i", "i2s"])
+def test_each_variant_runs_under_litert_and_matches_keras(exported, direction, variant):
+    e = exported[direction]
+    _assert_matches_keras(e.gan, e.tflite[variant], direction, e.z_dim, variant)
+
+
+def test_a_resize_convolution_generator_converts_and_matches_keras(tmp_path):
+    """--upsampling=resize: I2S has both resize paths (square and rectangular)."""
+    model_dir = str(tmp_path / "run")
+    gan = make_run(model_dir, "i2s", upsampling="resize")
+    restored = saved_model.restore_gan(model_dir)
+    assert restored.generator.upsampling == "resize"
+    source = os.path.join(str(tmp_path), "source_saved_model")
+    saved_model.write_archive(saved_model.build_tflite_archive(restored), source, {})
+    results = tflite.convert(source, str(tmp_path / "tflite"), ["float32"], raise_errors=False)
+    _assert_matches_keras(gan, results["float32"], "i2s", restored.z_dim, "float32")
 
 
 def test_a_converter_crash_is_reported_naming_the_variant(exported, tmp_path, monkeypatch):

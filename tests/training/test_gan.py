@@ -1,5 +1,6 @@
 """GAN training into a model directory: outputs, resume at the saved step, non-finite stop."""
 
+import dataclasses
 import json
 import os
 import signal
@@ -151,6 +152,30 @@ def test_another_variant_in_the_same_dir_is_refused(setup, tmp_path):
     classifiers.claim_model_dir(augmented, "s2i", variant="c", augment="translation,cutout")
     with pytest.raises(classifiers.ModelDirError, match="augment=translation,cutout"):
         gan.train_gan(_config(1), index, augmented, _run(setup), verbose=0)  # no augmentation
+
+
+def test_upsampling_reaches_the_run_and_a_rerun_with_another_is_refused(setup, tmp_path):
+    from absl import flags
+
+    from avgan import train
+    from avgan.export import saved_model
+
+    index = setup[0]
+    flags.FLAGS(["avgan.train", "--mode=s2i", "--upsampling=resize"])
+    try:
+        config = train.resolve_config().replace(train=dict(epochs=1, batch_size=8))
+    finally:
+        flags.FLAGS.unparse_flags()
+    assert config.model.upsampling == "resize" and config.preset == "cpu"
+    config = dataclasses.replace(_config(1), model=config.model)  # tiny widths
+    model_dir = str(tmp_path / "resize")
+    metrics = gan.train_gan(config, index, model_dir, _run(setup, mode="s2i"), verbose=0)
+    assert metrics["steps"] == 3
+    with open(os.path.join(model_dir, "config.json")) as f:
+        assert json.load(f)["model"]["upsampling"] == "resize"
+    assert saved_model.restore_gan(model_dir).generator.upsampling == "resize"
+    with pytest.raises(classifiers.ModelDirError, match="upsampling=resize"):
+        gan.train_gan(_config(2), index, model_dir, _run(setup, mode="s2i"), verbose=0)
 
 
 def test_a_non_finite_loss_stops_training_and_is_not_checkpointed(tmp_path):

@@ -33,6 +33,7 @@ S2I_RUNS = (("c", "S2I-C"), ("n", "S2I-N"), ("a", "S2I-A"))
 S2I_C_EXTRA = (
     ("s2i-c-long", "S2I-C continued"),
     ("s2i-c-diffaugment", "S2I-C + DiffAugment"),
+    ("s2i-c-resize", "S2I-C + DiffAugment + resize-conv"),
 )
 # I2S runs: (folder, name in the tables, figure name of its real-vs-generated picture).
 I2S_RUNS = (
@@ -163,12 +164,22 @@ def table5_section(run: str) -> list[str]:
             "optimistic figure; the table gives the end of training.",
             "",
         ]
-    if any(name == "S2I-C + DiffAugment" for name, _, _ in extra):
+    names = {name for name, _, _ in extra}
+    if "S2I-C + DiffAugment" in names:
         policy = _policy(run, "s2i-c-diffaugment")
         lines += [
             "S2I-C + DiffAugment is not in the paper: the same S2I-C, trained from scratch "
             "with the discriminator seeing every picture (real, wrong and generated) "
             f"through DiffAugment (Zhao et al. 2020; `--augment={policy}`).",
+            "",
+        ]
+    if "S2I-C + DiffAugment + resize-conv" in names:
+        policy = _policy(run, "s2i-c-resize")
+        lines += [
+            "S2I-C + DiffAugment + resize-conv is not in the paper either: S2I-C + "
+            f"DiffAugment (`--augment={policy}`) with each of the generator's "
+            "deconvolutions replaced by nearest-neighbour upsampling and a 3x3 "
+            "convolution (`--upsampling=resize`; Odena et al. 2016), trained from scratch.",
             "",
         ]
     return lines
@@ -366,9 +377,11 @@ def fig9(run: str, out: str) -> str | None:
         if not m or not m.get("curve"):
             continue
         curves.append((name, color, _continued(run, m["curve"], CONTINUED.get(f"s2i-{v}"))))
-    augmented = _load(run, "s2i-c-diffaugment", "metrics.json")
-    if augmented and augmented.get("curve"):  # its own run from scratch: its own line
-        curves.append(("S2I-C + DiffAugment", "tab:red", augmented["curve"]))
+    from_scratch = [(f, n) for f, n in S2I_C_EXTRA if f not in CONTINUED.values()]
+    for (folder, name), color in zip(from_scratch, ("tab:red", "tab:brown"), strict=True):
+        m = _load(run, folder, "metrics.json")
+        if m and m.get("curve"):  # a run of its own from scratch: its own line
+            curves.append((name, color, m["curve"]))
     return _plot_curves(
         curves,
         "Generated-picture accuracy under the image classifier (paper Fig. 9)",

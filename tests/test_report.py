@@ -49,6 +49,8 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     _gan(run, "s2i-c-long", 0.75, 0.625, seconds_total=600.0)  # extended: two legs
     _gan(run, "s2i-c-diffaugment", 0.875, 0.8125)
     _write(run, "s2i-c-diffaugment", "run.json", {"augment": "translation,cutout"})
+    _gan(run, "s2i-c-resize", 0.9375, 0.875)
+    _write(run, "s2i-c-resize", "run.json", {"augment": "translation,cutout"})
     _gan(run, "i2s", 0.0625, 0.125)
     _gan(run, "i2s-diffaugment", 0.25, 0.375)
     _write(run, "i2s-diffaugment", "run.json", {"augment": "time_translation,cutout"})
@@ -74,16 +76,21 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     assert text == open(os.path.join(out, "REPORT.md")).read()
     assert (
         "| S2I-C | S2I-N | S2I-A | S2I-C continued (96 steps) | S2I-C + DiffAugment (96 steps) |"
-        in text
+        " S2I-C + DiffAugment + resize-conv (96 steps) |" in text
     )
     assert "| train sounds | 50.00% (paper 87.37%) | 12.50% (paper 12.62%) | not run" in text
     assert "| test sounds | 40.00% (paper 75.56%) | 6.25% (paper 12.32%) | not run" in text
-    assert "(paper 10.95%) | 62.50% | 81.25% |" in text
+    assert "(paper 10.95%) | 62.50% | 81.25% | 87.50% |" in text
     assert (
         "| S2I-C + DiffAugment | 12.3 (1.5) | 3.25 (9.50) | 0.062 (0.031) | 81.25% / 40.62% |"
         in text
     )
     assert "through DiffAugment (Zhao et al. 2020; `--augment=translation,cutout`)" in text
+    assert "DiffAugment (`--augment=translation,cutout`) with each of the generator's" in text
+    assert (
+        "| S2I-C + DiffAugment + resize-conv | 12.3 (1.5) | 3.25 (9.50) | 0.062 (0.031) |"
+        " 87.50% / 43.75% |" in text
+    )
     assert "| sound classifier, LMS, 4 conv layers" in text and "90.17%" in text
     assert "81.25% | > 95% | 20 | 10.0 min |" in text
     assert "| S2I-C | 12.3 (1.5) | 3.25 (9.50) | 0.062 (0.031) | 40.00% / 20.00% |" in text

@@ -1,6 +1,5 @@
 """GAN training into a model directory: outputs, resume at the saved step, non-finite stop."""
 
-import dataclasses
 import json
 import os
 import signal
@@ -155,27 +154,32 @@ def test_another_variant_in_the_same_dir_is_refused(setup, tmp_path):
 
 
 def test_upsampling_reaches_the_run_and_a_rerun_with_another_is_refused(setup, tmp_path):
-    from absl import flags
-
-    from avgan import train
     from avgan.export import saved_model
 
-    index = setup[0]
-    flags.FLAGS(["avgan.train", "--mode=s2i", "--upsampling=resize"])
-    try:
-        config = train.resolve_config().replace(train=dict(epochs=1, batch_size=8))
-    finally:
-        flags.FLAGS.unparse_flags()
-    assert config.model.upsampling == "resize" and config.preset == "cpu"
-    config = dataclasses.replace(_config(1), model=config.model)  # tiny widths
+    index, sound, image = setup
     model_dir = str(tmp_path / "resize")
-    metrics = gan.train_gan(config, index, model_dir, _run(setup, mode="s2i"), verbose=0)
-    assert metrics["steps"] == 3
+    cmd = [
+        sys.executable,
+        "-m",
+        "avgan.train",
+        "--mode=s2i",
+        "--preset=tiny",
+        "--epochs=1",
+        "--upsampling=resize",
+        f"--data={index.root}",
+        f"--model_dir={model_dir}",
+        f"--sound_encoder={sound}",
+        f"--image_encoder={image}",
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     with open(os.path.join(model_dir, "config.json")) as f:
         assert json.load(f)["model"]["upsampling"] == "resize"
+    with open(os.path.join(model_dir, "metrics.json")) as f:
+        assert json.load(f)["steps"] == 3
     assert saved_model.restore_gan(model_dir).generator.upsampling == "resize"
     with pytest.raises(classifiers.ModelDirError, match="upsampling=resize"):
-        gan.train_gan(_config(2), index, model_dir, _run(setup, mode="s2i"), verbose=0)
+        gan.train_gan(_config(2), index, model_dir, _run(setup), verbose=0)  # deconv
 
 
 def test_a_non_finite_loss_stops_training_and_is_not_checkpointed(tmp_path):

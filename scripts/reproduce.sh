@@ -2,7 +2,7 @@
 # From nothing to results/REPORT.md: builds the synthetic ensemble, trains the encoders
 # and the GAN variants (S2I-C, S2I-N, S2I-A, I2S, pose-oriented S2I) with one preset,
 # evaluates them, runs paper Table 1, and writes the report with its plots.
-#   scripts/reproduce.sh                 # cpu preset: ~7 hours on 2 CPU cores
+#   scripts/reproduce.sh                 # cpu preset: ~8.5 hours on 2 CPU cores
 #   PRESET=paper GAN_EPOCHS=100 scripts/reproduce.sh    # on a GPU
 # Every step resumes or skips when rerun (a finished run is not repeated), so a killed
 # reproduction goes on where it stopped. Outputs: runs/reproduce/ (checkpoints,
@@ -88,6 +88,15 @@ if (( AUGMENT_EPOCHS > 0 )); then
   train --mode=s2i --variant=c --augment="$AUGMENT" --epochs="$AUGMENT_EPOCHS" --eval_every=4 \
     --sound_encoder="$SOUND" --image_encoder="$IMAGE" --model_dir="$RUN/s2i-c-diffaugment"
   "$PY" -m avgan.evaluate --model_dir="$RUN/s2i-c-diffaugment" > /dev/null
+fi
+# The same again with resize-convolutions in place of the generator's deconvolutions
+# (against their checkerboards), for RESIZE_EPOCHS (0 skips).
+RESIZE_EPOCHS=${RESIZE_EPOCHS:-$AUGMENT_EPOCHS}
+if (( RESIZE_EPOCHS > 0 )); then
+  train --mode=s2i --variant=c --augment="$AUGMENT" --upsampling=resize \
+    --epochs="$RESIZE_EPOCHS" --eval_every=4 \
+    --sound_encoder="$SOUND" --image_encoder="$IMAGE" --model_dir="$RUN/s2i-c-resize"
+  "$PY" -m avgan.evaluate --model_dir="$RUN/s2i-c-resize" > /dev/null
 fi
 # The same for I2S, with translation along time only (along the mels it would change
 # the pitch): I2S_AUGMENT_EPOCHS (0 skips), by default I2S's own budget.

@@ -14,6 +14,11 @@ from typing import Any
 
 from avgan.data.files import write_text
 
+# How the GAN generators double a feature map: DCGAN's transposed convolutions (the
+# paper's), or nearest-neighbour resizing then a convolution (not in the paper). Here,
+# not in avgan.models, so the command line can list them without importing Keras.
+UPSAMPLINGS = ("deconv", "resize")
+
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:

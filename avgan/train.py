@@ -76,7 +76,7 @@ flags.DEFINE_bool("ema", True, "Keep an EMA copy of the generator for sampling."
 flags.DEFINE_enum(
     "upsampling",
     None,
-    ["deconv", "resize"],
+    list(config_lib.UPSAMPLINGS),
     "GANs: how the generator doubles a feature map: deconv (transposed convolutions, "
     "as in the paper; the default) or resize (nearest-neighbour upsampling then a "
     "convolution, against checkerboard artefacts).",

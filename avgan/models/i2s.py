@@ -99,7 +99,8 @@ def rectangular_deconv(channels: int, name: str, **kwargs) -> list:
 def rectangular_upsample(channels: int, upsampling: str, name: str, **kwargs) -> list:
     """Layers that take [h, w] to [2h, w + 1]: `rectangular_deconv` ('deconv'), or
     ('resize') nearest-neighbour upsampling along the mels, zero padding 1 and a 3x2
-    convolution, whose one-column-wider-than-odd kernel adds the frame."""
+    convolution: 3 rows keep the 2h mels, 2 columns over w + 2 padded frames give
+    w + 1."""
     if check_upsampling(upsampling) == "deconv":
         return rectangular_deconv(channels, name, **kwargs)
     return [

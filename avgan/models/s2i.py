@@ -23,11 +23,10 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from avgan.config import UPSAMPLINGS
+
 LEAK = 0.2  # DCGAN's leaky ReLU slope
 IMAGE_SIZE = 64
-# How the generators double a feature map: DCGAN's transposed convolutions (the
-# paper's), or nearest-neighbour resizing then a convolution (not in the paper).
-UPSAMPLINGS = ("deconv", "resize")
 
 
 def weight_init() -> keras.initializers.Initializer:
@@ -67,6 +66,8 @@ def upsample(channels: int, upsampling: str, name: str, **kwargs) -> list:
     'resize': nearest-neighbour upsampling then a 3x3 convolution (Odena et al. 2016,
     "Deconvolution and checkerboard artifacts"): every output pixel is computed the
     same way, so there is no checkerboard to unlearn.
+    Either way the weighted layer is called `name` (the deconvolutions' names), so
+    checkpoints of 'deconv' runs keep their keys.
     """
     if check_upsampling(upsampling) == "deconv":
         return [

@@ -48,6 +48,23 @@ def _run(setup, **kwargs) -> gan.GanRun:
     )
 
 
+def _train_command(setup, model_dir, *flags: str) -> list[str]:
+    """`python -m avgan.train` for tiny S2I-C on the fixture layout and encoders."""
+    index, sound, image = setup
+    return [
+        sys.executable,
+        "-m",
+        "avgan.train",
+        "--mode=s2i",
+        "--preset=tiny",
+        f"--data={index.root}",
+        f"--model_dir={model_dir}",
+        f"--sound_encoder={sound}",
+        f"--image_encoder={image}",
+        *flags,
+    ]
+
+
 def _summary_tags(log_dir: str) -> set[str]:
     """The tags of every summary written under `log_dir`."""
     tags = set()
@@ -156,21 +173,9 @@ def test_another_variant_in_the_same_dir_is_refused(setup, tmp_path):
 def test_upsampling_reaches_the_run_and_a_rerun_with_another_is_refused(setup, tmp_path):
     from avgan.export import saved_model
 
-    index, sound, image = setup
+    index = setup[0]
     model_dir = str(tmp_path / "resize")
-    cmd = [
-        sys.executable,
-        "-m",
-        "avgan.train",
-        "--mode=s2i",
-        "--preset=tiny",
-        "--epochs=1",
-        "--upsampling=resize",
-        f"--data={index.root}",
-        f"--model_dir={model_dir}",
-        f"--sound_encoder={sound}",
-        f"--image_encoder={image}",
-    ]
+    cmd = _train_command(setup, model_dir, "--epochs=1", "--upsampling=resize")
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     with open(os.path.join(model_dir, "config.json")) as f:
@@ -223,23 +228,15 @@ def test_an_unknown_augmentation_is_refused_by_name(tmp_path):
 
 @pytest.mark.slow  # three TF start-ups and GAN steps: ~1 minute idle
 def test_killed_entry_point_resumes_at_the_saved_step(setup, tmp_path):
-    index, sound, image = setup
     model_dir = tmp_path / "killed"
-    cmd = [
-        sys.executable,
-        "-m",
-        "avgan.train",
-        "--mode=s2i",
-        "--preset=tiny",
+    cmd = _train_command(
+        setup,
+        model_dir,
         "--epochs=30",
-        f"--data={index.root}",
-        f"--model_dir={model_dir}",
-        f"--sound_encoder={sound}",
-        f"--image_encoder={image}",
         "--checkpoint_every=3",
         "--eval_every=100",
         "--augment=translation,cutout",  # its draws resume from the checkpoint too
-    ]
+    )
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     checkpoints = model_dir / "checkpoints"
     deadline = time.time() + 300

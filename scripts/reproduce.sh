@@ -73,11 +73,17 @@ continue_from() {  # continue_from SRC DST
     mv "$2.tmp" "$2"
   fi
 }
+# The runs past the equal budget: train_and_evaluate DIR FLAGS... trains into DIR with
+# both encoders, a curve point every 4 epochs, then evaluates DIR.
+train_and_evaluate() {
+  local dir=$1
+  shift
+  train "$@" --eval_every=4 --sound_encoder="$SOUND" --image_encoder="$IMAGE" --model_dir="$dir"
+  "$PY" -m avgan.evaluate --model_dir="$dir" > /dev/null
+}
 if (( LONG_EPOCHS > GAN_EPOCHS )); then
   continue_from "$RUN/s2i-c" "$RUN/s2i-c-long"
-  train --mode=s2i --variant=c --epochs="$LONG_EPOCHS" --eval_every=4 \
-    --sound_encoder="$SOUND" --image_encoder="$IMAGE" --model_dir="$RUN/s2i-c-long"
-  "$PY" -m avgan.evaluate --model_dir="$RUN/s2i-c-long" > /dev/null
+  train_and_evaluate "$RUN/s2i-c-long" --mode=s2i --variant=c --epochs="$LONG_EPOCHS"
 fi
 
 # Not in the paper: S2I-C trained from scratch with DiffAugment on every picture its
@@ -85,35 +91,26 @@ fi
 AUGMENT_EPOCHS=${AUGMENT_EPOCHS:-$LONG_EPOCHS}
 AUGMENT=${AUGMENT:-translation,cutout}
 if (( AUGMENT_EPOCHS > 0 )); then
-  train --mode=s2i --variant=c --augment="$AUGMENT" --epochs="$AUGMENT_EPOCHS" --eval_every=4 \
-    --sound_encoder="$SOUND" --image_encoder="$IMAGE" --model_dir="$RUN/s2i-c-diffaugment"
-  "$PY" -m avgan.evaluate --model_dir="$RUN/s2i-c-diffaugment" > /dev/null
+  train_and_evaluate "$RUN/s2i-c-diffaugment" --mode=s2i --variant=c --augment="$AUGMENT" --epochs="$AUGMENT_EPOCHS"
 fi
 # The same again with resize-convolutions in place of the generator's deconvolutions
 # (against their checkerboards), for RESIZE_EPOCHS (0 skips).
 RESIZE_EPOCHS=${RESIZE_EPOCHS:-$AUGMENT_EPOCHS}
 if (( RESIZE_EPOCHS > 0 )); then
-  train --mode=s2i --variant=c --augment="$AUGMENT" --upsampling=resize \
-    --epochs="$RESIZE_EPOCHS" --eval_every=4 \
-    --sound_encoder="$SOUND" --image_encoder="$IMAGE" --model_dir="$RUN/s2i-c-resize"
-  "$PY" -m avgan.evaluate --model_dir="$RUN/s2i-c-resize" > /dev/null
+  train_and_evaluate "$RUN/s2i-c-resize" --mode=s2i --variant=c --augment="$AUGMENT" --upsampling=resize --epochs="$RESIZE_EPOCHS"
 fi
 # The same for I2S, with translation along time only (along the mels it would change
 # the pitch): I2S_AUGMENT_EPOCHS (0 skips), by default I2S's own budget.
 I2S_AUGMENT_EPOCHS=${I2S_AUGMENT_EPOCHS:-$I2S_EPOCHS}
 I2S_AUGMENT=${I2S_AUGMENT:-time_translation,cutout}
 if (( I2S_AUGMENT_EPOCHS > 0 )); then
-  train --mode=i2s --augment="$I2S_AUGMENT" --epochs="$I2S_AUGMENT_EPOCHS" --eval_every=4 \
-    --sound_encoder="$SOUND" --image_encoder="$IMAGE" --model_dir="$RUN/i2s-diffaugment"
-  "$PY" -m avgan.evaluate --model_dir="$RUN/i2s-diffaugment" > /dev/null
+  train_and_evaluate "$RUN/i2s-diffaugment" --mode=i2s --augment="$I2S_AUGMENT" --epochs="$I2S_AUGMENT_EPOCHS"
 fi
 # ... and continued from its last checkpoint to I2S_AUGMENT_LONG_EPOCHS (0 skips).
 I2S_AUGMENT_LONG_EPOCHS=${I2S_AUGMENT_LONG_EPOCHS:-48}
 if (( I2S_AUGMENT_EPOCHS > 0 && I2S_AUGMENT_LONG_EPOCHS > I2S_AUGMENT_EPOCHS )); then
   continue_from "$RUN/i2s-diffaugment" "$RUN/i2s-diffaugment-long"
-  train --mode=i2s --augment="$I2S_AUGMENT" --epochs="$I2S_AUGMENT_LONG_EPOCHS" --eval_every=4 \
-    --sound_encoder="$SOUND" --image_encoder="$IMAGE" --model_dir="$RUN/i2s-diffaugment-long"
-  "$PY" -m avgan.evaluate --model_dir="$RUN/i2s-diffaugment-long" > /dev/null
+  train_and_evaluate "$RUN/i2s-diffaugment-long" --mode=i2s --augment="$I2S_AUGMENT" --epochs="$I2S_AUGMENT_LONG_EPOCHS"
 fi
 "$PY" scripts/write_report.py "$RUN" --out results --seconds "$(( $(date +%s) - START ))"
 echo "report: results/REPORT.md"

@@ -88,6 +88,14 @@ flags.DEFINE_string(
     "color, translation, cutout, time_translation (spectrograms: along time only) "
     "('' = none, as in the paper).",
 )
+flags.DEFINE_float(
+    "aux_weight",
+    0.0,
+    "GANs: weight of an auxiliary instrument classifier on the discriminator (AC-GAN, "
+    "Odena et al. 2017): D learns to name the instrument of real samples, G to make "
+    "its samples named as the condition's (0 = none, as in the paper).",
+    lower_bound=0.0,
+)
 
 
 def resolve_config() -> config_lib.Config:
@@ -141,6 +149,7 @@ def train_gans(config: config_lib.Config, index, model_dir: str) -> list[dict]:
         eval_every=FLAGS.eval_every,
         ema=FLAGS.ema,
         augment=FLAGS.augment,
+        aux_weight=FLAGS.aux_weight,
     )
     if FLAGS.mode != "s2i_pose":
         if FLAGS.instrument:
@@ -169,6 +178,11 @@ def main(argv: list[str]) -> None:
             parse_policy(FLAGS.augment)
         except ValueError as e:
             raise app.UsageError(f"--augment: {e}") from e
+    if FLAGS.aux_weight and FLAGS.mode not in ("s2i", "i2s"):
+        raise app.UsageError(
+            f"--aux_weight is for --mode=s2i or i2s, not {FLAGS.mode} (a pose model has "
+            "one instrument: nothing for the auxiliary classifier to tell apart)"
+        )
     if FLAGS.mode in GAN_MODES and FLAGS.strategy == "multi_worker":
         from avgan.training import gan
 

@@ -143,12 +143,8 @@ def restore_gan(model_dir: str) -> RestoredGan:
         ema=run.get("ema", True),
         seed=config.train.seed,
     )
-    objects = {"generator": gan.generator}
-    if gan.ema_generator is not None:
-        objects["ema_generator"] = gan.ema_generator
-    status = tf.train.Checkpoint(**objects).restore(checkpoint).expect_partial()
     try:
-        status.assert_existing_objects_matched()
+        gan.restore_generators(checkpoint)
     except AssertionError as e:
         raise ExportError(f"{checkpoint} does not match the run's networks: {e}") from None
     uses_ema = gan.ema_generator is not None

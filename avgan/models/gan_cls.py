@@ -12,7 +12,10 @@ and one generator step (GAN-CLS, Reed et al. 2016, Algorithm 1):
 With `wrong_pairs=False` (S2I-N) the discriminator has no mismatch term and the
 wrong samples are not read. With an `augment` policy (not in the paper) every sample
 the discriminator sees, real, wrong or generated, in its step and in the generator's,
-first goes through DiffAugment (`avgan.training.augment`).
+first goes through DiffAugment (`avgan.training.augment`). With `aux_weight` > 0
+(not in the paper) the discriminator also classifies the instrument of real samples
+(AC-GAN, Odena et al. 2017) and the generator is trained to make its samples classify
+as the condition's instrument, each term weighted by `aux_weight`.
 
 Everything must be created in one `strategy.scope()`: the models, `GanCls` (which
 builds them and copies the EMA generator) and `compile` (which builds both
@@ -39,7 +42,11 @@ from avgan.models.i2s import I2SDiscriminator, I2SGenerator, spectrogram_target
 from avgan.models.layers import PixelScaling
 from avgan.models.s2i import IMAGE_SIZE, S2IDiscriminator, S2IGenerator
 from avgan.training.augment import diff_augment, parse_policy
-from avgan.training.losses import generator_loss, matching_aware_discriminator_loss
+from avgan.training.losses import (
+    auxiliary_classifier_loss,
+    generator_loss,
+    matching_aware_discriminator_loss,
+)
 
 DIRECTIONS = ("s2i", "i2s")
 
@@ -71,6 +78,9 @@ class GanCls(keras.Model):
             'color,translation,cutout' (see `avgan.training.augment`); '' for none, as
             in the paper.
         seed: seeds the noise of training and of `generate`.
+        aux_weight: weight of the auxiliary classifier's terms (AC-GAN); 0 is the
+            paper's GAN-CLS. Needs a discriminator made with `num_classes` and batches
+            with a "label".
     """
 
     def __init__(
@@ -84,10 +94,19 @@ class GanCls(keras.Model):
         ema_decay: float | None = 0.999,
         augment: str = "",
         seed: int = 0,
+        aux_weight: float = 0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.augment = parse_policy(augment)
+        if aux_weight < 0:
+            raise ValueError(f"aux_weight must be >= 0, got {aux_weight}")
+        if aux_weight and not getattr(discriminator, "num_classes", 0):
+            raise ValueError(
+                f"aux_weight={aux_weight} needs a discriminator with an auxiliary "
+                "classifier (num_classes > 0)"
+            )
+        self.aux_weight = float(aux_weight)
         if direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
         if ema_decay is not None and not 0.0 <= ema_decay < 1.0:
@@ -122,6 +141,15 @@ class GanCls(keras.Model):
         self.real_score_tracker = keras.metrics.Mean(name="real_score")
         self.wrong_score_tracker = keras.metrics.Mean(name="wrong_score") if wrong_pairs else None
         self.fake_score_tracker = keras.metrics.Mean(name="fake_score")
+        # How often the auxiliary head names the instrument of real and generated samples.
+        self.class_trackers = (
+            [
+                keras.metrics.Mean(name="real_class_accuracy"),
+                keras.metrics.Mean(name="fake_class_accuracy"),
+            ]
+            if self.aux_weight
+            else []
+        )
         self.built = True
 
     def _dummy_condition(self) -> tf.Tensor:
@@ -153,6 +181,8 @@ class GanCls(keras.Model):
                 )
         sample = self._call_generator(self.generator, encoding)
         logits = self.discriminator((sample, encoding), training=False)
+        if self.aux_weight:
+            self.discriminator.score_and_classify((sample, encoding), training=False)
         if logits.shape != (1,):
             raise ValueError(f"the discriminator must return [batch] logits, got {logits.shape}")
         return encoding
@@ -163,7 +193,7 @@ class GanCls(keras.Model):
         trackers = [self.d_loss_tracker, self.g_loss_tracker, self.real_score_tracker]
         if self.wrong_score_tracker is not None:
             trackers.append(self.wrong_score_tracker)
-        return trackers + [self.fake_score_tracker]
+        return trackers + [self.fake_score_tracker] + self.class_trackers
 
     def compile(
         self,
@@ -218,8 +248,9 @@ class GanCls(keras.Model):
         z = keras.random.normal([local_batch * replicas, self.z_dim], seed=self.seed_generator)
         return z[replica_id * local_batch : (replica_id + 1) * local_batch]
 
-    def _score(self, sample: tf.Tensor, encoding: tf.Tensor) -> tf.Tensor:
-        """The discriminator's [batch] logits, training mode, after the augmentation.
+    def _score(self, sample: tf.Tensor, encoding: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor | None]:
+        """The discriminator's [batch] logits and, with `aux_weight`, its [batch,
+        num_classes] class logits (else None), training mode, after the augmentation.
 
         The augmentation seed is the same on every replica (like the noise), and the
         draws are sliced per replica, so replicas augment as one device would.
@@ -229,7 +260,9 @@ class GanCls(keras.Model):
                 [2], 0, 2**31 - 1, seed=self.augment_seed_generator, dtype="int32"
             )
             sample = diff_augment(sample, self.augment, seed, _replica())
-        return self.discriminator((sample, encoding), training=True)
+        if self.aux_weight:
+            return self.discriminator.score_and_classify((sample, encoding), training=True)
+        return self.discriminator((sample, encoding), training=True), None
 
     def train_step(self, batch: dict) -> dict[str, tf.Tensor]:
         condition_input, real, wrong = self._samples(batch)
@@ -247,18 +280,28 @@ class GanCls(keras.Model):
             fake = self.generator((encoding, z), training=True)
             with g_tape.stop_recording():
                 with tf.GradientTape() as d_tape:
-                    real_logits = self._score(real, encoding)
-                    wrong_logits = self._score(wrong, encoding) if wrong is not None else None
-                    fake_logits = self._score(tf.stop_gradient(fake), encoding)
+                    real_logits, real_classes = self._score(real, encoding)
+                    wrong_logits = self._score(wrong, encoding)[0] if wrong is not None else None
+                    fake_logits, _ = self._score(tf.stop_gradient(fake), encoding)
                     d_per_example = matching_aware_discriminator_loss(
                         real_logits, fake_logits, wrong_logits
                     )
+                    if self.aux_weight:
+                        # Real samples only: a head also taught to classify fakes could
+                        # learn their flaws instead of the instruments.
+                        d_per_example += self.aux_weight * auxiliary_classifier_loss(
+                            real_classes, batch["label"]
+                        )
                     d_loss = self.d_optimizer.scale_loss(average(d_per_example))
                 d_variables = self.discriminator.trainable_variables
                 d_grads = d_tape.gradient(d_loss, d_variables)
                 self.d_optimizer.apply(d_grads, d_variables)
-            g_logits = self._score(fake, encoding)
+            g_logits, fake_classes = self._score(fake, encoding)
             g_per_example = generator_loss(g_logits)
+            if self.aux_weight:
+                g_per_example += self.aux_weight * auxiliary_classifier_loss(
+                    fake_classes, batch["label"]
+                )
             g_loss = self.g_optimizer.scale_loss(average(g_per_example))
         g_variables = self.generator.trainable_variables
         self.g_optimizer.apply(g_tape.gradient(g_loss, g_variables), g_variables)
@@ -271,6 +314,12 @@ class GanCls(keras.Model):
         if wrong_logits is not None:
             self.wrong_score_tracker.update_state(tf.reduce_mean(tf.sigmoid(wrong_logits)))
         self.fake_score_tracker.update_state(tf.reduce_mean(tf.sigmoid(fake_logits)))
+        if self.aux_weight:
+            for tracker, logits in zip(
+                self.class_trackers, (real_classes, fake_classes), strict=True
+            ):
+                hits = tf.argmax(logits, -1, output_type=tf.int32) == batch["label"]
+                tracker.update_state(tf.reduce_mean(tf.cast(hits, tf.float32)))
         logs = {m.name: m.result() for m in self.metrics}
         if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
             # Under multi-worker, Keras averages step outputs over all replicas with
@@ -297,6 +346,22 @@ class GanCls(keras.Model):
         d = tf.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
         for ema, weight in zip(self.ema_generator.weights, self.generator.weights, strict=True):
             ema.assign(d * ema + (1.0 - d) * weight)
+
+    def restore_generators(self, checkpoint: str) -> None:
+        """Restores the generator (and EMA generator) alone from a training checkpoint.
+
+        What sampling, evaluation and export need: the discriminator and the optimizers
+        are left out, so a run trained with a discriminator this GAN lacks (e.g. an
+        auxiliary classifier's head) restores as well.
+
+        Raises:
+            AssertionError: a generator variable has no value in the checkpoint.
+        """
+        objects = {"generator": self.generator}
+        if self.ema_generator is not None:
+            objects["ema_generator"] = self.ema_generator
+        status = tf.train.Checkpoint(**objects).restore(checkpoint).expect_partial()
+        status.assert_existing_objects_matched()
 
     def generate(self, condition_input, z=None, use_ema: bool = True) -> tf.Tensor:
         """Samples for raw conditions, in inference mode.
@@ -371,10 +436,13 @@ def make_gan(
     ema: bool = True,
     augment: str = "",
     seed: int = 0,
+    num_classes: int = 0,
+    aux_weight: float = 0.0,
 ) -> GanCls:
     """The networks of `direction` at the sizes of `model` (an avgan.config.ModelConfig),
     wrapped in an uncompiled GanCls: the one place the trainer and the exporter build a
-    GAN. Call inside the strategy scope it will train in."""
+    GAN. Call inside the strategy scope it will train in. `num_classes` > 0 gives the
+    discriminator an auxiliary classifier, which `aux_weight` > 0 trains (AC-GAN)."""
     if direction == "s2i":
         generator = S2IGenerator(
             model.width,
@@ -382,7 +450,9 @@ def make_gan(
             encoding_dim=model.encoding_dim,
             upsampling=model.upsampling,
         )
-        discriminator = S2IDiscriminator(model.width, encoding_dim=model.encoding_dim)
+        discriminator = S2IDiscriminator(
+            model.width, encoding_dim=model.encoding_dim, num_classes=num_classes
+        )
     else:
         generator = I2SGenerator(
             model.width,
@@ -390,7 +460,9 @@ def make_gan(
             encoding_dim=model.encoding_dim,
             upsampling=model.upsampling,
         )
-        discriminator = I2SDiscriminator(model.width, encoding_dim=model.encoding_dim)
+        discriminator = I2SDiscriminator(
+            model.width, encoding_dim=model.encoding_dim, num_classes=num_classes
+        )
     return GanCls(
         generator,
         discriminator,
@@ -401,4 +473,5 @@ def make_gan(
         ema_decay=0.999 if ema else None,
         augment=augment,
         seed=seed,
+        aux_weight=aux_weight,
     )

@@ -24,7 +24,7 @@ import tensorflow as tf
 from avgan.data import features
 from avgan.models.s2i import (
     LEAK,
-    MatchingHead,
+    MatchingDiscriminator,
     batch_norm,
     check_upsampling,
     projection,
@@ -224,7 +224,7 @@ class I2SGenerator(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="avgan")
-class I2SDiscriminator(keras.Model):
+class I2SDiscriminator(MatchingDiscriminator):
     """(log-mel spectrogram, image encoding) -> logit that the pair is a genuine one.
 
     Input: (spectrogram [batch, 128, 34, 1] float32 in [-1, 1],
@@ -240,6 +240,7 @@ class I2SDiscriminator(keras.Model):
         encoding_dim: size of the image encoding (128).
         projection_dim: size of phi (64).
         extra_layers: the paper's twelve extra discriminator layers.
+        num_classes: > 0 adds an `AuxiliaryClassifier` over that many instruments.
     """
 
     def __init__(
@@ -248,9 +249,10 @@ class I2SDiscriminator(keras.Model):
         encoding_dim: int = 128,
         projection_dim: int = 64,
         extra_layers: int = 12,
+        num_classes: int = 0,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(num_classes, **kwargs)
         self.width, self.encoding_dim = width, encoding_dim
         self.projection_dim, self.extra_layers = projection_dim, extra_layers
         # DCGAN: no batch normalisation on the input layer.
@@ -287,16 +289,11 @@ class I2SDiscriminator(keras.Model):
                 keras.layers.LeakyReLU(LEAK),
             ]
         self.downs = keras.Sequential(downs, name="downs")
-        self.head = MatchingHead(width, projection_dim, name="matching_head")
+        self._make_heads(width, projection_dim)
 
-    def call(self, inputs, training: bool = False):
-        spectrogram, encoding = inputs
-        x = self.rect(tf.cast(spectrogram, tf.float32), training=training)
-        x = self.downs(x, training=training)
-        return self.head((x, tf.cast(encoding, tf.float32)), training=training)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0][0],)
+    def features(self, sample: tf.Tensor, training: bool = False) -> tf.Tensor:
+        """[batch, 128, 34, 1] spectrograms -> [batch, 4, 4, 8w]."""
+        return self.downs(self.rect(sample, training=training), training=training)
 
     def get_config(self):
         return {
@@ -305,4 +302,5 @@ class I2SDiscriminator(keras.Model):
             "encoding_dim": self.encoding_dim,
             "projection_dim": self.projection_dim,
             "extra_layers": self.extra_layers,
+            "num_classes": self.num_classes,
         }

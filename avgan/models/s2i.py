@@ -136,6 +136,76 @@ class MatchingHead(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="avgan")
+class AuxiliaryClassifier(keras.layers.Layer):
+    """An AC-GAN head on the discriminator (Odena et al. 2017; not in the paper):
+    (4x4 features) -> instrument logits, from the sample alone, beside the matching head.
+
+    Input: [batch, 4, 4, c] float32. Output: [batch, num_classes] float32 logits.
+    """
+
+    def __init__(self, num_classes: int, **kwargs):
+        super().__init__(**kwargs)
+        self.num_classes = num_classes
+        self.flatten = keras.layers.Flatten()
+        self.logits = keras.layers.Dense(
+            num_classes, kernel_initializer=weight_init(), name="logits"
+        )
+
+    def call(self, features):
+        return tf.cast(self.logits(self.flatten(features)), tf.float32)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.num_classes)
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes}
+
+
+class MatchingDiscriminator(keras.Model):
+    """What the S2I and I2S discriminators share: `features` (the sample's [batch, 4, 4,
+    8w] map, defined by each) feed the GAN-CLS `head` and, with `num_classes`, an
+    `AuxiliaryClassifier`.
+
+    `call((sample, encoding))` gives the [batch] matching logits;
+    `score_and_classify` gives them with the [batch, num_classes] class logits of the
+    same forward pass (one batch-norm update).
+    """
+
+    def __init__(self, num_classes: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.num_classes = num_classes
+
+    def _make_heads(self, width: int, projection_dim: int) -> None:
+        """Called by a subclass after it made its feature layers: the creation order
+        fixes the order of the weights, and with it the checkpoints of runs made before
+        the classifier existed and the floating-point sums of a mirrored step."""
+        self.head = MatchingHead(width, projection_dim, name="matching_head")
+        # Made only when asked, so the paper's discriminator has the same variables
+        # (and checkpoints) as before the option existed.
+        self.classifier = (
+            AuxiliaryClassifier(self.num_classes, name="aux_classifier")
+            if self.num_classes
+            else None
+        )
+
+    def features(self, sample: tf.Tensor, training: bool = False) -> tf.Tensor:
+        raise NotImplementedError
+
+    def score_and_classify(self, inputs, training: bool = False):
+        """(sample, encoding) -> ([batch] logits, [batch, num_classes] logits or None)."""
+        sample, encoding = inputs
+        x = self.features(tf.cast(sample, tf.float32), training=training)
+        logits = self.head((x, tf.cast(encoding, tf.float32)), training=training)
+        return logits, (self.classifier(x) if self.classifier is not None else None)
+
+    def call(self, inputs, training: bool = False):
+        return self.score_and_classify(inputs, training=training)[0]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0][0],)
+
+
+@keras.saving.register_keras_serializable(package="avgan")
 class S2IGenerator(keras.Model):
     """(sound encoding, noise) -> picture.
 
@@ -207,7 +277,7 @@ class S2IGenerator(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="avgan")
-class S2IDiscriminator(keras.Model):
+class S2IDiscriminator(MatchingDiscriminator):
     """(picture, sound encoding) -> logit that the pair is a genuine one.
 
     Input: (image [batch, 64, 64, 3] float32 in [-1, 1], encoding [batch, encoding_dim]).
@@ -220,10 +290,18 @@ class S2IDiscriminator(keras.Model):
         width: DCGAN's df_dim, w (the paper's 64).
         encoding_dim: size of the sound encoding (128).
         projection_dim: size of phi (64).
+        num_classes: > 0 adds an `AuxiliaryClassifier` over that many instruments.
     """
 
-    def __init__(self, width: int, encoding_dim: int = 128, projection_dim: int = 64, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        width: int,
+        encoding_dim: int = 128,
+        projection_dim: int = 64,
+        num_classes: int = 0,
+        **kwargs,
+    ):
+        super().__init__(num_classes, **kwargs)
         self.width, self.encoding_dim, self.projection_dim = width, encoding_dim, projection_dim
         downs = []
         for i, channels in enumerate((width, 2 * width, 4 * width, 8 * width)):
@@ -243,15 +321,11 @@ class S2IDiscriminator(keras.Model):
                 downs.append(batch_norm())
             downs.append(keras.layers.LeakyReLU(LEAK))
         self.downs = keras.Sequential(downs, name="downs")
-        self.head = MatchingHead(width, projection_dim, name="matching_head")
+        self._make_heads(width, projection_dim)
 
-    def call(self, inputs, training: bool = False):
-        image, encoding = inputs
-        x = self.downs(tf.cast(image, tf.float32), training=training)
-        return self.head((x, tf.cast(encoding, tf.float32)), training=training)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0][0],)
+    def features(self, sample: tf.Tensor, training: bool = False) -> tf.Tensor:
+        """[batch, 64, 64, 3] pictures -> [batch, 4, 4, 8w]."""
+        return self.downs(sample, training=training)
 
     def get_config(self):
         return {
@@ -259,4 +333,5 @@ class S2IDiscriminator(keras.Model):
             "width": self.width,
             "encoding_dim": self.encoding_dim,
             "projection_dim": self.projection_dim,
+            "num_classes": self.num_classes,
         }

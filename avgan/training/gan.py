@@ -58,6 +58,8 @@ class GanRun:
             (Griffin-Lim: a few seconds per epoch on a CPU).
         augment: DiffAugment policy for the discriminator's inputs ('' = the paper's
             training; see `avgan.training.augment`).
+        aux_weight: weight of an auxiliary instrument classifier on the discriminator
+            (AC-GAN; 0 = the paper's training; see `avgan.models.gan_cls`).
     """
 
     mode: str = "s2i"
@@ -73,6 +75,7 @@ class GanRun:
     ema: bool = True
     audio_summaries: bool = True
     augment: str = ""
+    aux_weight: float = 0.0
 
     @property
     def direction(self) -> str:
@@ -133,8 +136,13 @@ def _encoder_paths(config: Config, index: PairIndex, model_dir: str, run: GanRun
     return {"condition": sound_classifier(), "evaluator": image_classifier()}
 
 
-def build_gan(config: Config, run: GanRun, encoder: keras.Model) -> GanCls:
-    """Networks, GAN and both optimizers; call inside `strategy.scope()`."""
+def build_gan(config: Config, run: GanRun, encoder: keras.Model, num_classes: int = 0) -> GanCls:
+    """Networks, GAN and both optimizers; call inside `strategy.scope()`.
+
+    `num_classes` (the data's instruments) gives the discriminator the auxiliary
+    classifier that `run.aux_weight` trains; 0 leaves it out, which is enough to sample
+    and export (they never run the discriminator).
+    """
     gan = make_gan(
         config.model,
         run.direction,
@@ -143,6 +151,8 @@ def build_gan(config: Config, run: GanRun, encoder: keras.Model) -> GanCls:
         ema=run.ema,
         augment=run.augment,
         seed=config.train.seed,
+        num_classes=num_classes if run.aux_weight else 0,
+        aux_weight=run.aux_weight if num_classes else 0.0,
     )
 
     def adam():
@@ -153,14 +163,15 @@ def build_gan(config: Config, run: GanRun, encoder: keras.Model) -> GanCls:
 
 
 def restore_gan(
-    config: Config, run: GanRun, encoder_path: str, model_dir: str
+    config: Config, run: GanRun, encoder_path: str, model_dir: str, num_classes: int = 0
 ) -> tuple[GanCls, tf.train.CheckpointManager]:
     """Builds the GAN and restores MODEL_DIR/checkpoints' newest checkpoint, if any.
 
     Call inside the strategy's scope: restoring there keeps optimizer slots mirrored.
+    `num_classes`: see `build_gan`.
     """
     encoder = keras.models.load_model(encoder_path)
-    gan = build_gan(config, run, encoder)
+    gan = build_gan(config, run, encoder, num_classes)
     checkpoint = tf.train.Checkpoint(
         generator=gan.generator,
         discriminator=gan.discriminator,
@@ -182,7 +193,8 @@ def load_run(model_dir: str) -> tuple[GanCls, Config, GanRun, dict]:
     """A trained GAN run from its model dir, for evaluation, generation and export.
 
     Returns:
-        (gan with the newest checkpoint restored, config, run, encoder paths
+        (gan with the newest checkpoint's generators restored (see
+        `GanCls.restore_generators`), config, run, encoder paths
         {"condition", "evaluator"} as recorded in metrics.json).
 
     Raises:
@@ -199,9 +211,11 @@ def load_run(model_dir: str) -> tuple[GanCls, Config, GanRun, dict]:
     run = GanRun(**{**fields, "instruments": tuple(fields.get("instruments", ()))})
     with open(needed[2]) as f:
         paths = json.load(f)["encoders"]
-    gan, manager = restore_gan(config, run, paths["condition"], model_dir)
-    if not manager.latest_checkpoint:
+    checkpoint = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
+    if not checkpoint:
         raise ValueError(f"{model_dir}/checkpoints holds no checkpoint")
+    gan = build_gan(config, run, keras.models.load_model(paths["condition"]))
+    gan.restore_generators(checkpoint)
     return gan, config, run, paths
 
 
@@ -238,6 +252,8 @@ def train_gan(
     """
     if run.mode not in ("s2i", "s2i_pose", "i2s") or run.variant not in VARIANTS:
         raise ValueError(f"unknown mode/variant {run.mode}/{run.variant}")
+    if run.aux_weight and run.mode == "s2i_pose":
+        raise ValueError("aux_weight: a pose model has one instrument, nothing to classify")
     details = {"variant": run.variant} if run.direction == "s2i" else {}
     if run.instruments:
         details["instruments"] = ",".join(run.instruments)
@@ -245,6 +261,8 @@ def train_gan(
         details["augment"] = ",".join(parse_policy(run.augment))
     if config.model.upsampling != "deconv":  # nor with other generator layers
         details["upsampling"] = config.model.upsampling
+    if run.aux_weight:  # nor with another loss
+        details["aux_weight"] = f"{run.aux_weight:g}"
     classifiers.claim_model_dir(model_dir, run.mode, **details)
     finished = os.path.join(model_dir, "metrics.json")
     previous = None
@@ -274,7 +292,9 @@ def train_gan(
     steps_per_epoch = max(n_train // config.train.batch_size, 1)
 
     with strategy.scope():
-        gan, manager = restore_gan(config, run, paths["condition"], model_dir)
+        gan, manager = restore_gan(
+            config, run, paths["condition"], model_dir, len(index.instruments)
+        )
     evaluator = keras.models.load_model(paths["evaluator"])
     step = int(gan.optimizer.iterations.numpy())
     if step and verbose:

@@ -65,3 +65,22 @@ def generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
         [batch] float32 per-example losses.
     """
     return _log_sigmoid_loss(fake_logits, 1.0)
+
+
+def auxiliary_classifier_loss(class_logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
+    """AC-GAN's class term (Odena et al. 2017; not in the paper): -log p(label | sample).
+
+    The discriminator minimises it on real samples, the generator on its own, so a
+    generated sample is pushed toward its condition's instrument directly, not only
+    through the matching head's real/fake verdict.
+
+    Args:
+        class_logits: [batch, num_classes] logits of the discriminator's auxiliary head.
+        labels: [batch] int instrument indices.
+
+    Returns:
+        [batch] float32 per-example losses.
+    """
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.cast(labels, tf.int32), logits=tf.cast(class_logits, tf.float32)
+    )

@@ -187,6 +187,33 @@ def test_upsampling_reaches_the_run_and_a_rerun_with_another_is_refused(setup, t
         gan.train_gan(_config(2), index, model_dir, _run(setup), verbose=0)  # deconv
 
 
+def test_aux_weight_trains_a_head_that_evaluation_leaves_out(setup, tmp_path):
+    index = setup[0]
+    model_dir = str(tmp_path / "acgan")
+    metrics = gan.train_gan(_config(1), index, model_dir, _run(setup, aux_weight=0.5), verbose=0)
+    assert metrics["steps"] == 3
+    with open(os.path.join(model_dir, "run.json")) as f:
+        assert json.load(f)["aux_weight"] == 0.5
+    # The head, one dense layer over the data's instruments, is checkpointed with D:
+    # its kernel and the D optimizer's two Adam moments for it.
+    latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
+    shapes = [v for _, v in tf.train.list_variables(latest)]
+    assert shapes.count([4 * 4 * 8 * _config(1).model.width, len(index.instruments)]) == 3
+    # Evaluation rebuilds the paper's discriminator and restores the generator alone:
+    # reading the checkpoint again changes none of its weights.
+    restored, _, run, _ = gan.load_run(model_dir)
+    assert run.aux_weight == 0.5 and restored.discriminator.classifier is None
+    before = [w.numpy() for w in restored.generator.weights]
+    tf.train.Checkpoint(generator=restored.generator).read(latest).assert_existing_objects_matched()
+    for old, new in zip(before, restored.generator.weights, strict=True):
+        np.testing.assert_array_equal(old, new.numpy())
+    with pytest.raises(classifiers.ModelDirError, match="aux_weight=0.5"):
+        gan.train_gan(_config(2), index, model_dir, _run(setup), verbose=0)  # no head
+    with pytest.raises(ValueError, match="one instrument"):
+        pose = _run(setup, mode="s2i_pose", instruments=("flute",), aux_weight=1.0)
+        gan.train_gan(_config(1), index, str(tmp_path / "pose"), pose, verbose=0)
+
+
 def test_a_non_finite_loss_stops_training_and_is_not_checkpointed(tmp_path):
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
     model.compile(optimizer="adam", loss="mse")

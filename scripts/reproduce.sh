@@ -99,6 +99,12 @@ RESIZE_EPOCHS=${RESIZE_EPOCHS:-$AUGMENT_EPOCHS}
 if (( RESIZE_EPOCHS > 0 )); then
   train_and_evaluate "$RUN/s2i-c-resize" --mode=s2i --variant=c --augment="$AUGMENT" --upsampling=resize --epochs="$RESIZE_EPOCHS"
 fi
+# S2I-C + DiffAugment with an auxiliary instrument classifier on the discriminator
+# (AC-GAN, --aux_weight=ACGAN_WEIGHT), from scratch for ACGAN_EPOCHS (0 skips).
+ACGAN_EPOCHS=${ACGAN_EPOCHS:-$AUGMENT_EPOCHS}
+if (( ACGAN_EPOCHS > 0 )); then
+  train_and_evaluate "$RUN/s2i-c-acgan" --mode=s2i --variant=c --augment="$AUGMENT" --aux_weight="${ACGAN_WEIGHT:-1}" --epochs="$ACGAN_EPOCHS"
+fi
 # The same for I2S, with translation along time only (along the mels it would change
 # the pitch): I2S_AUGMENT_EPOCHS (0 skips), by default I2S's own budget.
 I2S_AUGMENT_EPOCHS=${I2S_AUGMENT_EPOCHS:-$I2S_EPOCHS}

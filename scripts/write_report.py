@@ -34,6 +34,7 @@ S2I_C_EXTRA = (
     ("s2i-c-long", "S2I-C continued"),
     ("s2i-c-diffaugment", "S2I-C + DiffAugment"),
     ("s2i-c-resize", "S2I-C + DiffAugment + resize-conv"),
+    ("s2i-c-acgan", "S2I-C + DiffAugment + AC-GAN"),
 )
 # I2S runs: (folder, name in the tables, figure name of its real-vs-generated picture).
 I2S_RUNS = (
@@ -180,6 +181,18 @@ def table5_section(run: str) -> list[str]:
             f"DiffAugment (`--augment={policy}`) with each of the generator's "
             "deconvolutions replaced by nearest-neighbour upsampling and a 3x3 "
             "convolution (`--upsampling=resize`; Odena et al. 2016), trained from scratch.",
+            "",
+        ]
+    if "S2I-C + DiffAugment + AC-GAN" in names:
+        fields = _load(run, "s2i-c-acgan", "run.json") or {}
+        lines += [
+            "S2I-C + DiffAugment + AC-GAN is not in the paper either: S2I-C + DiffAugment "
+            f"(`--augment={fields.get('augment', '?')}`) with an auxiliary instrument "
+            "classifier on the discriminator (Odena et al. 2017; "
+            f"`--aux_weight={fields.get('aux_weight', '?'):g}`): the discriminator also "
+            "learns to name the instrument of real pictures, and the generator to make its "
+            "pictures named as the condition's. The evaluator above is the separate image "
+            "classifier, not that head. Trained from scratch.",
             "",
         ]
     return lines
@@ -378,7 +391,7 @@ def fig9(run: str, out: str) -> str | None:
             continue
         curves.append((name, color, _continued(run, m["curve"], CONTINUED.get(f"s2i-{v}"))))
     from_scratch = [(f, n) for f, n in S2I_C_EXTRA if f not in CONTINUED.values()]
-    for (folder, name), color in zip(from_scratch, ("tab:red", "tab:brown"), strict=True):
+    for (folder, name), color in zip(from_scratch, ("tab:red", "tab:brown", "tab:purple"), strict=True):
         m = _load(run, folder, "metrics.json")
         if m and m.get("curve"):  # a run of its own from scratch: its own line
             curves.append((name, color, m["curve"]))

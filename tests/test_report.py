@@ -51,6 +51,8 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     _write(run, "s2i-c-diffaugment", "run.json", {"augment": "translation,cutout"})
     _gan(run, "s2i-c-resize", 0.9375, 0.875)
     _write(run, "s2i-c-resize", "run.json", {"augment": "translation,cutout"})
+    _gan(run, "s2i-c-acgan", 0.8125, 0.75)
+    _write(run, "s2i-c-acgan", "run.json", {"augment": "translation,cutout", "aux_weight": 1.0})
     _gan(run, "i2s", 0.0625, 0.125)
     _gan(run, "i2s-diffaugment", 0.25, 0.375)
     _write(run, "i2s-diffaugment", "run.json", {"augment": "time_translation,cutout"})
@@ -76,11 +78,13 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     assert text == open(os.path.join(out, "REPORT.md")).read()
     assert (
         "| S2I-C | S2I-N | S2I-A | S2I-C continued (96 steps) | S2I-C + DiffAugment (96 steps) |"
-        " S2I-C + DiffAugment + resize-conv (96 steps) |" in text
+        " S2I-C + DiffAugment + resize-conv (96 steps) | S2I-C + DiffAugment + AC-GAN (96 steps) |"
+        in text
     )
+    assert "(paper 10.95%) | 62.50% | 81.25% | 87.50% | 75.00% |" in text
+    assert "(Odena et al. 2017; `--aux_weight=1`)" in text
     assert "| train sounds | 50.00% (paper 87.37%) | 12.50% (paper 12.62%) | not run" in text
     assert "| test sounds | 40.00% (paper 75.56%) | 6.25% (paper 12.32%) | not run" in text
-    assert "(paper 10.95%) | 62.50% | 81.25% | 87.50% |" in text
     assert (
         "| S2I-C + DiffAugment | 12.3 (1.5) | 3.25 (9.50) | 0.062 (0.031) | 81.25% / 40.62% |"
         in text

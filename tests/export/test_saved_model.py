@@ -45,7 +45,9 @@ def test_s2i_matches_the_keras_model(exported, loaded):
     alone = model.signatures["s2i_seed"](
         waveform=tf.constant(waveform[1:2]), seed=tf.constant([9], tf.int64)
     )["image"].numpy()
-    np.testing.assert_array_equal(alone[0], seeded[1])
+    # A batch of one sums in another order than a batch of three: a pixel that lands
+    # on a rounding boundary may move by one level (seen once in 12,288 in a full run).
+    np.testing.assert_allclose(alone[0].astype(np.int32), seeded[1].astype(np.int32), atol=1)
     default = model.signatures["serving_default"](waveform=tf.constant(waveform))["image"]
     zeros = model.signatures["s2i_seed"](
         waveform=tf.constant(waveform), seed=tf.zeros([3], tf.int64)

@@ -180,9 +180,10 @@ class GanCls(keras.Model):
                     f"takes encoding_dim={expected}"
                 )
         sample = self._call_generator(self.generator, encoding)
-        logits = self.discriminator((sample, encoding), training=False)
-        if self.aux_weight:
-            self.discriminator.score_and_classify((sample, encoding), training=False)
+        if self.aux_weight:  # one call that builds the auxiliary head too
+            logits, _ = self.discriminator.score_and_classify((sample, encoding), training=False)
+        else:
+            logits = self.discriminator((sample, encoding), training=False)
         if logits.shape != (1,):
             raise ValueError(f"the discriminator must return [batch] logits, got {logits.shape}")
         return encoding

@@ -252,9 +252,8 @@ class I2SDiscriminator(MatchingDiscriminator):
         num_classes: int = 0,
         **kwargs,
     ):
-        super().__init__(num_classes, **kwargs)
-        self.width, self.encoding_dim = width, encoding_dim
-        self.projection_dim, self.extra_layers = projection_dim, extra_layers
+        super().__init__(width, encoding_dim, projection_dim, num_classes, **kwargs)
+        self.extra_layers = extra_layers
         # DCGAN: no batch normalisation on the input layer.
         rect = rectangular_conv(width, "rect_conv1") + [keras.layers.LeakyReLU(LEAK)]
         rect += rectangular_conv(width, "rect_conv2", use_bias=False)
@@ -289,18 +288,11 @@ class I2SDiscriminator(MatchingDiscriminator):
                 keras.layers.LeakyReLU(LEAK),
             ]
         self.downs = keras.Sequential(downs, name="downs")
-        self._make_heads(width, projection_dim)
+        self._make_heads()
 
     def features(self, sample: tf.Tensor, training: bool = False) -> tf.Tensor:
         """[batch, 128, 34, 1] spectrograms -> [batch, 4, 4, 8w]."""
         return self.downs(self.rect(sample, training=training), training=training)
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "width": self.width,
-            "encoding_dim": self.encoding_dim,
-            "projection_dim": self.projection_dim,
-            "extra_layers": self.extra_layers,
-            "num_classes": self.num_classes,
-        }
+        return {**super().get_config(), "extra_layers": self.extra_layers}

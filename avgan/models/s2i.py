@@ -171,15 +171,18 @@ class MatchingDiscriminator(keras.Model):
     same forward pass (one batch-norm update).
     """
 
-    def __init__(self, num_classes: int = 0, **kwargs):
+    def __init__(
+        self, width: int, encoding_dim: int, projection_dim: int, num_classes: int, **kwargs
+    ):
         super().__init__(**kwargs)
-        self.num_classes = num_classes
+        self.width, self.encoding_dim = width, encoding_dim
+        self.projection_dim, self.num_classes = projection_dim, num_classes
 
-    def _make_heads(self, width: int, projection_dim: int) -> None:
+    def _make_heads(self) -> None:
         """Called by a subclass after it made its feature layers: the creation order
         fixes the order of the weights, and with it the checkpoints of runs made before
         the classifier existed and the floating-point sums of a mirrored step."""
-        self.head = MatchingHead(width, projection_dim, name="matching_head")
+        self.head = MatchingHead(self.width, self.projection_dim, name="matching_head")
         # Made only when asked, so the paper's discriminator has the same variables
         # (and checkpoints) as before the option existed.
         self.classifier = (
@@ -203,6 +206,15 @@ class MatchingDiscriminator(keras.Model):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0][0],)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "width": self.width,
+            "encoding_dim": self.encoding_dim,
+            "projection_dim": self.projection_dim,
+            "num_classes": self.num_classes,
+        }
 
 
 @keras.saving.register_keras_serializable(package="avgan")
@@ -301,8 +313,7 @@ class S2IDiscriminator(MatchingDiscriminator):
         num_classes: int = 0,
         **kwargs,
     ):
-        super().__init__(num_classes, **kwargs)
-        self.width, self.encoding_dim, self.projection_dim = width, encoding_dim, projection_dim
+        super().__init__(width, encoding_dim, projection_dim, num_classes, **kwargs)
         downs = []
         for i, channels in enumerate((width, 2 * width, 4 * width, 8 * width)):
             first = i == 0  # DCGAN: no batch normalisation on the input layer
@@ -321,17 +332,8 @@ class S2IDiscriminator(MatchingDiscriminator):
                 downs.append(batch_norm())
             downs.append(keras.layers.LeakyReLU(LEAK))
         self.downs = keras.Sequential(downs, name="downs")
-        self._make_heads(width, projection_dim)
+        self._make_heads()
 
     def features(self, sample: tf.Tensor, training: bool = False) -> tf.Tensor:
         """[batch, 64, 64, 3] pictures -> [batch, 4, 4, 8w]."""
         return self.downs(sample, training=training)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "width": self.width,
-            "encoding_dim": self.encoding_dim,
-            "projection_dim": self.projection_dim,
-            "num_classes": self.num_classes,
-        }

@@ -10,14 +10,22 @@ import tensorflow as tf
 
 from avgan.models.encoders import ImageClassifier, SoundClassifier
 from avgan.models.gan_cls import GanCls
-from avgan.models.i2s import I2SDiscriminator, I2SGenerator, spectrogram_target
+from avgan.models.i2s import I2SDiscriminator, I2SGenerator
 from avgan.models.s2i import S2IDiscriminator, S2IGenerator
 from avgan.training.losses import (
     auxiliary_classifier_loss,
     generator_loss,
     matching_aware_discriminator_loss,
 )
-from tests.models.test_gan_cls import BATCH, SEED, TINY, WIDTH, Z_DIM, adam, pipeline_batch
+from tests.models.test_gan_cls import (
+    SEED,
+    TINY,
+    WIDTH,
+    Z_DIM,
+    adam,
+    first_step_samples,
+    pipeline_batch,
+)
 
 CLASSES = 3  # pipeline_batch's labels are in [0, 3)
 
@@ -94,17 +102,7 @@ def test_first_step_adds_the_weighted_class_loss_of_real_samples(direction):
     batch = pipeline_batch(0)
     # The first step's D loss, recomputed: GAN-CLS plus weight x the head's cross
     # entropy on the real samples (no augmentation, so D sees them as they are).
-    if direction == "s2i":
-        condition = batch["sound"]
-        real, wrong = (
-            tf.cast(batch[k], tf.float32) / 127.5 - 1.0 for k in ("image", "wrong_image")
-        )
-    else:
-        condition = batch["image"]
-        real, wrong = spectrogram_target(batch["sound"]), spectrogram_target(batch["wrong_sound"])
-    encoding = gan.encoder.encode(condition, training=False)
-    z = keras.random.normal([BATCH, Z_DIM], seed=keras.random.SeedGenerator(SEED))
-    fake = gan.generator((encoding, z), training=True)
+    encoding, real, wrong, fake = first_step_samples(gan, batch)
     real_logits, real_classes = gan.discriminator.score_and_classify(
         (real, encoding), training=True
     )

@@ -63,10 +63,10 @@ def snapshot(model: keras.Model) -> list[np.ndarray]:
     return [np.array(w) for w in model.get_weights()]
 
 
-def expected_first_step(gan: GanCls, batch: dict) -> dict[str, float]:
-    """The first step's D loss and scores, recomputed from the paper's formulas.
+def first_step_samples(gan: GanCls, batch: dict) -> tuple[tf.Tensor, ...]:
+    """(encoding, real, wrong, fake) as the first train step makes them.
 
-    The first noise draw is that of a fresh SeedGenerator(SEED). Calling the networks
+    The first noise draw is that of a fresh SeedGenerator(SEED). Calling the generator
     in training mode here only moves BN moving statistics, which training-mode
     outputs do not use.
     """
@@ -80,7 +80,12 @@ def expected_first_step(gan: GanCls, batch: dict) -> dict[str, float]:
         real, wrong = spectrogram_target(batch["sound"]), spectrogram_target(batch["wrong_sound"])
     encoding = gan.encoder.encode(condition, training=False)
     z = keras.random.normal([BATCH, Z_DIM], seed=keras.random.SeedGenerator(SEED))
-    fake = gan.generator((encoding, z), training=True)
+    return encoding, real, wrong, gan.generator((encoding, z), training=True)
+
+
+def expected_first_step(gan: GanCls, batch: dict) -> dict[str, float]:
+    """The first step's D loss and scores, recomputed from the paper's formulas."""
+    encoding, real, wrong, fake = first_step_samples(gan, batch)
     # DiffAugment draws a seed per discriminator call, in this order, from SEED + 2.
     augment_seeds = keras.random.SeedGenerator(SEED + 2)
     logits = {}

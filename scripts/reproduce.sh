@@ -24,7 +24,22 @@ GAN_EPOCHS=${GAN_EPOCHS:-12}
 I2S_EPOCHS=${I2S_EPOCHS:-36}
 POSE_EPOCHS=${POSE_EPOCHS:-240}
 POSE_INSTRUMENTS=${POSE_INSTRUMENTS:-cello}
+# The report's wall time is summed over invocations: a resumed reproduction adds the
+# time of each run of this script to $RUN/reproduce_seconds, when it exits, fails or is
+# interrupted (SIGKILL loses that invocation's time).
 START=$(date +%s)
+add_elapsed() {
+  local now before=0
+  now=$(date +%s)
+  mkdir -p "$RUN"
+  [[ -f "$RUN/reproduce_seconds" ]] && before=$(cat "$RUN/reproduce_seconds")
+  echo $(( before + now - START )) > "$RUN/reproduce_seconds.tmp"
+  mv "$RUN/reproduce_seconds.tmp" "$RUN/reproduce_seconds"
+  START=$now
+}
+trap add_elapsed EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 train() { "$PY" -m avgan.train --preset="$PRESET" "$@"; }
 
 # Encoders: the conditioning encodings (S2I-C's sound classifier, S2I-A's autoencoder,
@@ -118,5 +133,12 @@ if (( I2S_AUGMENT_EPOCHS > 0 && I2S_AUGMENT_LONG_EPOCHS > I2S_AUGMENT_EPOCHS ));
   continue_from "$RUN/i2s-diffaugment" "$RUN/i2s-diffaugment-long"
   train_and_evaluate "$RUN/i2s-diffaugment-long" --mode=i2s --augment="$I2S_AUGMENT" --epochs="$I2S_AUGMENT_LONG_EPOCHS"
 fi
-"$PY" scripts/write_report.py "$RUN" --out results --seconds "$(( $(date +%s) - START ))"
+# ... and the same for I2S: I2S + DiffAugment with the auxiliary classifier, from scratch
+# for I2S_ACGAN_EPOCHS (default I2S_AUGMENT_EPOCHS; 0 skips).
+I2S_ACGAN_EPOCHS=${I2S_ACGAN_EPOCHS:-$I2S_AUGMENT_EPOCHS}
+if (( I2S_ACGAN_EPOCHS > 0 )); then
+  train_and_evaluate "$RUN/i2s-acgan" --mode=i2s --augment="$I2S_AUGMENT" --aux_weight="${ACGAN_WEIGHT:-1}" --epochs="$I2S_ACGAN_EPOCHS"
+fi
+add_elapsed
+"$PY" scripts/write_report.py "$RUN" --out results --seconds "$(cat "$RUN/reproduce_seconds")"
 echo "report: results/REPORT.md"

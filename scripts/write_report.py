@@ -45,6 +45,7 @@ I2S_RUNS = (
         "I2S + DiffAugment continued",
         "fig11_spectrograms_diffaugment_long.png",
     ),
+    ("i2s-acgan", "I2S + DiffAugment + AC-GAN", "fig11_spectrograms_acgan.png"),
 )
 # Runs trained on from a copy of another run's last checkpoint (reproduce.sh's
 # continue_from): run -> its continuation. A continuation's minutes come on top of the
@@ -184,18 +185,24 @@ def table5_section(run: str) -> list[str]:
             "",
         ]
     if "S2I-C + DiffAugment + AC-GAN" in names:
-        fields = _load(run, "s2i-c-acgan", "run.json") or {}
-        lines += [
-            "S2I-C + DiffAugment + AC-GAN is not in the paper either: S2I-C + DiffAugment "
-            f"(`--augment={fields.get('augment', '?')}`) with an auxiliary instrument "
-            "classifier on the discriminator (Odena et al. 2017; "
-            f"`--aux_weight={fields.get('aux_weight', '?'):g}`): the discriminator also "
-            "learns to name the instrument of real pictures, and the generator to make its "
-            "pictures named as the condition's. The evaluator above is the separate image "
-            "classifier, not that head. Trained from scratch.",
-            "",
-        ]
+        lines += _acgan_note(run, "s2i-c-acgan", "S2I-C", "pictures", "image classifier")
     return lines
+
+
+def _acgan_note(run: str, folder: str, base: str, samples: str, evaluator: str) -> list[str]:
+    """The paragraph that says what a `--aux_weight` run (BASE + DiffAugment + AC-GAN) is."""
+    fields = _load(run, folder, "run.json") or {}
+    weight = fields.get("aux_weight")
+    return [
+        f"{base} + DiffAugment + AC-GAN is not in the paper: {base} + DiffAugment "
+        f"(`--augment={fields.get('augment', '?')}`) with an auxiliary instrument "
+        "classifier on the discriminator (Odena et al. 2017; "
+        f"`--aux_weight={'?' if weight is None else format(weight, 'g')}`): the "
+        f"discriminator also learns to name the instrument of real {samples}, and the "
+        f"generator to make its {samples} named as the condition's. The evaluator above "
+        f"is the separate {evaluator}, not that head. Trained from scratch.",
+        "",
+    ]
 
 
 def _policy(run: str, folder: str) -> str:
@@ -252,6 +259,8 @@ def i2s_section(run: str) -> list[str]:
             ),
             "",
         ]
+    if _load(run, "i2s-acgan", "metrics.json"):
+        lines += _acgan_note(run, "i2s-acgan", "I2S", "spectrograms", "sound classifier")
     peaks = [
         f"{name}: {_pct(peak['validation'])} on test pictures, {_pct(peak['train'])} on "
         f"train pictures, at epoch {peak['epoch']} (step {peak['step']})"
@@ -391,7 +400,9 @@ def fig9(run: str, out: str) -> str | None:
             continue
         curves.append((name, color, _continued(run, m["curve"], CONTINUED.get(f"s2i-{v}"))))
     from_scratch = [(f, n) for f, n in S2I_C_EXTRA if f not in CONTINUED.values()]
-    for (folder, name), color in zip(from_scratch, ("tab:red", "tab:brown", "tab:purple"), strict=True):
+    for (folder, name), color in zip(
+        from_scratch, ("tab:red", "tab:brown", "tab:purple"), strict=True
+    ):
         m = _load(run, folder, "metrics.json")
         if m and m.get("curve"):  # a run of its own from scratch: its own line
             curves.append((name, color, m["curve"]))
@@ -409,7 +420,7 @@ def i2s_curves(run: str, out: str) -> str | None:
     own = [(folder, name) for folder, name, _ in I2S_RUNS if folder not in continued]
     curves = [
         (name, color, _continued(run, m["curve"], CONTINUED.get(folder)))
-        for (folder, name), color in zip(own, ("tab:purple", "tab:red"), strict=True)
+        for (folder, name), color in zip(own, ("tab:purple", "tab:red", "tab:olive"), strict=True)
         if (m := _load(run, folder, "metrics.json")) and m.get("curve")
     ]
     return _plot_curves(
@@ -516,7 +527,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", help="the run folder of scripts/reproduce.sh")
     parser.add_argument("--out", default="results")
-    parser.add_argument("--seconds", type=float, help="wall time of the whole reproduction")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        help="wall time of the whole reproduction, summed over resumed invocations",
+    )
     parser.add_argument("--command", default="scripts/reproduce.sh")
     parser.add_argument(
         "--notes",

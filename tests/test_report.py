@@ -57,6 +57,8 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     _gan(run, "i2s-diffaugment", 0.25, 0.375)
     _write(run, "i2s-diffaugment", "run.json", {"augment": "time_translation,cutout"})
     _gan(run, "i2s-diffaugment-long", 0.3125, 0.4375)
+    _gan(run, "i2s-acgan", 0.5625, 0.6875)
+    _write(run, "i2s-acgan", "run.json", {"augment": "time_translation,cutout", "aux_weight": 0.5})
     _gan(run, "s2i_pose/cello", 0.5, 0.5)
     with open(os.path.join(run, "s2i_pose/cello/evaluation.json")) as f:
         evaluation = json.load(f)
@@ -69,7 +71,7 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     }})  # fmt: skip
     _write(run, "table1/lms-4", "metrics.json", {"accuracy": 0.875, "seconds": 60.0})
     _write(run, "table1/lms-4", "config.json", CONFIG)
-    for name in ("s2i-c", "i2s-diffaugment"):
+    for name in ("s2i-c", "i2s-diffaugment", "i2s-acgan"):
         with open(os.path.join(run, name, "samples_test.png"), "wb") as f:
             f.write(b"\x89PNG fake")
 
@@ -124,10 +126,32 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
         "| I2S + DiffAugment | 12.3 (1.5) | 3.25 (9.50) | 0.062 (0.031) | 37.50% / 18.75% |" in text
     )
     assert "![Fig. 11, I2S + DiffAugment](fig11_spectrograms_diffaugment.png)" in text
+    assert (
+        "| I2S + DiffAugment + AC-GAN | 56.25% | 68.75% | 96 steps at 0.5 steps/s (3.2 min) |"
+        in text
+    )
+    assert (
+        "I2S + DiffAugment + AC-GAN is not in the paper: I2S + DiffAugment "
+        "(`--augment=time_translation,cutout`) with an auxiliary instrument classifier on the "
+        "discriminator (Odena et al. 2017; `--aux_weight=0.5`): the discriminator also learns "
+        "to name the instrument of real spectrograms" in text
+    )
+    assert "The evaluator above is the separate sound classifier, not that head." in text
+    assert "I2S + DiffAugment + AC-GAN: 68.75% on test pictures, 56.25% on train pictures" in text
+    assert (
+        "| I2S + DiffAugment + AC-GAN | 12.3 (1.5) | 3.25 (9.50) | 0.062 (0.031) |"
+        " 68.75% / 34.38% |" in text
+    )
+    assert "![Fig. 11, I2S + DiffAugment + AC-GAN](fig11_spectrograms_acgan.png)" in text
     assert "![Fig. 11, I2S]" not in text  # no samples for the plain run: no dangling link
     assert "![i2s-diffaugment]" not in text  # spectrograms are not a picture grid
     # The plots exist and are PNGs; the sample grid was copied under its run's name.
-    for plot in ("fig9_accuracy.png", "i2s_accuracy.png", "fig11_spectrograms_diffaugment.png"):
+    for plot in (
+        "fig9_accuracy.png",
+        "i2s_accuracy.png",
+        "fig11_spectrograms_diffaugment.png",
+        "fig11_spectrograms_acgan.png",
+    ):
         with open(os.path.join(out, plot), "rb") as f:
             assert f.read(4) == b"\x89PNG"
     assert os.path.exists(os.path.join(out, "samples_s2i-c.png"))

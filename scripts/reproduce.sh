@@ -140,5 +140,6 @@ if (( I2S_ACGAN_EPOCHS > 0 )); then
   train_and_evaluate "$RUN/i2s-acgan" --mode=i2s --augment="$I2S_AUGMENT" --aux_weight="${ACGAN_WEIGHT:-1}" --epochs="$I2S_ACGAN_EPOCHS"
 fi
 add_elapsed
-"$PY" scripts/write_report.py "$RUN" --out results --seconds "$(cat "$RUN/reproduce_seconds")"
+# The report, and the runs' JSON summaries in results/runs (it can be rebuilt from them).
+"$PY" scripts/write_report.py "$RUN" --out results --archive results/runs
 echo "report: results/REPORT.md"

@@ -10,6 +10,13 @@ accuracy over epochs), OUT/i2s_accuracy.png (the same for I2S),
 OUT/fig11_spectrograms*.png (I2S: real next to generated) and
 OUT/samples_<run>.png (held-out conditions, real next to generated). A run that has not
 finished is reported as "not run", never left out silently.
+
+    .venv/bin/python scripts/write_report.py runs/reproduce --out results --archive results/runs
+    .venv/bin/python scripts/write_report.py results/runs --out results
+
+The first also keeps the JSON summaries the report reads (SUMMARY_FILES) in
+results/runs; the second rebuilds the report from them alone, keeping the pictures
+already in results/. The time at the top is RUN/reproduce_seconds unless --seconds says.
 """
 
 from __future__ import annotations
@@ -52,6 +59,9 @@ I2S_RUNS = (
 # run's, and its curve points follow the run's in the plots.
 CONTINUED = {"s2i-c": "s2i-c-long", "i2s-diffaugment": "i2s-diffaugment-long"}
 NOT_RUN = "not run"
+# What the report reads of each run (and the reproduction's summed wall time at the
+# top): the archive kept beside the report (--archive).
+SUMMARY_FILES = ("metrics.json", "evaluation.json", "run.json", "config.json", "reproduce_seconds")
 
 
 def _load(run: str, name: str, file: str) -> dict | None:
@@ -431,18 +441,43 @@ def i2s_curves(run: str, out: str) -> str | None:
     )
 
 
+def archive(run: str, dest: str) -> list[str]:
+    """Replaces DEST with the SUMMARY_FILES of every run under RUN, at the same relative
+    paths, so that `write_report.py DEST` rebuilds the report without the checkpoints and
+    logs. Returns the relative paths archived."""
+    tmp = dest.rstrip("/") + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    copied = []
+    for folder, dirs, files in os.walk(run):
+        dirs[:] = sorted(d for d in dirs if d not in ("checkpoints", "logs"))
+        rel = os.path.relpath(folder, run)
+        for name in SUMMARY_FILES:
+            if name in files and (name != "reproduce_seconds" or rel == "."):
+                os.makedirs(os.path.join(tmp, rel), exist_ok=True)
+                shutil.copyfile(os.path.join(folder, name), os.path.join(tmp, rel, name))
+                copied.append(os.path.normpath(os.path.join(rel, name)))
+    # Swapped in whole: an archive never mixes two reproductions.
+    shutil.rmtree(dest, ignore_errors=True)
+    os.rename(tmp, dest)
+    return copied
+
+
 def copy_samples(run: str, out: str) -> dict[str, str]:
-    """OUT/samples_<run>.png (and OUT/fig11_spectrograms*.png for I2S) from each GAN dir."""
+    """OUT/samples_<run>.png (and OUT/fig11_spectrograms*.png for I2S) from each GAN dir.
+    A run that was made but has no samples_test.png here (a report rebuilt from an
+    archive) keeps the picture already in OUT."""
     copied = {}
     figures = {f: figure for f, _, figure in I2S_RUNS}
     names = [f"s2i-{v}" for v, _ in S2I_RUNS] + [f for f, _ in S2I_C_EXTRA] + list(figures)
     names += [os.path.join("s2i_pose", d) for d in _pose_dirs(run)]
     for name in names:
         src = os.path.join(run, name, "samples_test.png")
-        if not os.path.exists(src):
-            continue
         base = figures.get(name, f"samples_{name.replace('/', '_')}.png")
         dst = os.path.join(out, base)
+        if not os.path.exists(src):
+            if _load(run, name, "metrics.json") and os.path.exists(dst):
+                copied[name] = base
+            continue
         with atomic_path(dst) as tmp:
             shutil.copyfile(src, tmp)
         copied[name] = base
@@ -450,10 +485,16 @@ def copy_samples(run: str, out: str) -> dict[str, str]:
 
 
 def report(
-    run: str, out: str, seconds: float | None, command: str, notes: str | None = None
+    run: str,
+    out: str,
+    seconds: float | None,
+    command: str,
+    notes: str | None = None,
+    archived: str | None = None,
 ) -> str:
     """Writes OUT/REPORT.md (and its plots); `notes`, a Markdown file of reading and
-    caveats written by a person, is appended when it exists."""
+    caveats written by a person, is appended when it exists; `archived` names the
+    folder that holds the runs' summaries (archive())."""
     os.makedirs(out, exist_ok=True)
     config = None
     for name in ("s2i-c", "sound_classifier"):
@@ -473,8 +514,14 @@ def report(
         f"`{command}` on {datetime.date.today().isoformat()}"
         + (f" in {seconds / 3600:.2f} h" if seconds else "")
         + f" on {os.cpu_count()} CPU cores (no GPU). Run folder: `{run}` (per-run "
-        "`metrics.json`, `evaluation.json`, TensorBoard logs). Test = the validation "
-        "split: recordings held out from training.",
+        "`metrics.json`, `evaluation.json`, TensorBoard logs)."
+        + (
+            f" The summaries of the runs are kept in `{archived}`; "
+            f"`python scripts/write_report.py {archived}` rebuilds this report from them."
+            if archived
+            else ""
+        )
+        + " Test = the validation split: recordings held out from training.",
         "",
     ]
     lines += encoders_section(run)
@@ -530,7 +577,13 @@ def main() -> None:
     parser.add_argument(
         "--seconds",
         type=float,
-        help="wall time of the whole reproduction, summed over resumed invocations",
+        help="wall time of the whole reproduction, summed over resumed invocations "
+        "(default: RUN/reproduce_seconds, which scripts/reproduce.sh keeps)",
+    )
+    parser.add_argument(
+        "--archive",
+        help="copy the runs' summaries (metrics, evaluation, run and config JSON) here, "
+        "replacing what it held, so the report can be rebuilt from them",
     )
     parser.add_argument("--command", default="scripts/reproduce.sh")
     parser.add_argument(
@@ -541,7 +594,16 @@ def main() -> None:
     args = parser.parse_args()
     if not os.path.isdir(args.run):
         raise SystemExit(f"{args.run}: no such run folder")
-    print(report(args.run, args.out, args.seconds, args.command, args.notes))
+    seconds = args.seconds
+    spent = os.path.join(args.run, "reproduce_seconds")
+    if seconds is None and os.path.exists(spent):
+        with open(spent) as f:
+            seconds = float(f.read())
+    if args.archive:
+        if os.path.realpath(args.archive) == os.path.realpath(args.run):
+            raise SystemExit(f"--archive={args.archive} is the run folder being reported")
+        archive(args.run, args.archive)
+    print(report(args.run, args.out, seconds, args.command, args.notes, args.archive))
 
 
 if __name__ == "__main__":

@@ -168,3 +168,50 @@ def test_a_continued_run_extends_the_curve_it_continues(tmp_path):
     assert curve[1]["validation"] == 0.25  # the run's own point wins at the seam
     assert write_report._continued(run, first, None) == first
     assert write_report._continued(run, first, "not-a-run") == first
+
+
+def test_the_report_rebuilds_from_its_archive_alone(tmp_path):
+    run, out = str(tmp_path / "run"), str(tmp_path / "results")
+    _write(run, "sound_classifier", "metrics.json", {"accuracy": 0.875, "epochs": 8, "seconds": 60})
+    _write(run, "sound_classifier", "config.json", CONFIG)
+    _gan(run, "s2i-c", 0.5, 0.375)
+    _write(run, "s2i-c", "run.json", {"augment": ""})
+    _gan(run, "i2s-acgan", 0.25, 0.3125)
+    _write(run, "i2s-acgan", "run.json", {"augment": "time_translation,cutout", "aux_weight": 1})
+    _write(run, "s2i-c/checkpoints", "metrics.json", {"not": "a summary"})
+    _write(run, "table1/lms-4", "metrics.json", {"accuracy": 0.75, "seconds": 30.0})
+    _write(run, "table1/lms-4", "config.json", CONFIG)
+    with open(os.path.join(run, "s2i-c", "samples_test.png"), "wb") as f:
+        f.write(b"\x89PNG fake")
+    with open(os.path.join(run, "reproduce_seconds"), "w") as f:
+        f.write("5400")
+    kept = str(tmp_path / "archive")
+    os.makedirs(os.path.join(kept, "s2i-x"))  # a previous archive's run: replaced
+    assert write_report.archive(run, kept) == [
+        "reproduce_seconds",
+        "i2s-acgan/metrics.json",
+        "i2s-acgan/evaluation.json",
+        "i2s-acgan/run.json",
+        "i2s-acgan/config.json",
+        "s2i-c/metrics.json",
+        "s2i-c/evaluation.json",
+        "s2i-c/run.json",
+        "s2i-c/config.json",
+        "sound_classifier/metrics.json",
+        "sound_classifier/config.json",
+        "table1/lms-4/metrics.json",
+        "table1/lms-4/config.json",
+    ]
+    assert not os.path.exists(os.path.join(kept, "s2i-x"))
+    assert not os.path.exists(os.path.join(kept, "s2i-c", "samples_test.png"))
+
+    first = write_report.report(run, out, 5400, "scripts/reproduce.sh", archived=kept)
+    assert f"kept in `{kept}`; `python scripts/write_report.py {kept}` rebuilds" in first
+    rebuilt = write_report.report(kept, out, 5400, "scripts/reproduce.sh")
+    # Everything below the header is the same, the sample grid included: its picture is
+    # the one already in OUT, since the archive holds none.
+    assert first.split("\n", 3)[3] == rebuilt.split("\n", 3)[3]
+    assert "![s2i-c](samples_s2i-c.png)" in rebuilt
+    assert "| I2S + DiffAugment + AC-GAN | 25.00% | 31.25% |" in rebuilt
+    # A run with no picture anywhere gets no link.
+    assert "fig11_spectrograms_acgan.png" not in rebuilt

@@ -201,11 +201,10 @@ def table5_section(run: str) -> list[str]:
 
 def _acgan_note(run: str, folder: str, base: str, samples: str, evaluator: str) -> list[str]:
     """The paragraph that says what a `--aux_weight` run (BASE + DiffAugment + AC-GAN) is."""
-    fields = _load(run, folder, "run.json") or {}
-    weight = fields.get("aux_weight")
+    weight = (_load(run, folder, "run.json") or {}).get("aux_weight")
     return [
         f"{base} + DiffAugment + AC-GAN is not in the paper: {base} + DiffAugment "
-        f"(`--augment={fields.get('augment', '?')}`) with an auxiliary instrument "
+        f"(`--augment={_policy(run, folder)}`) with an auxiliary instrument "
         "classifier on the discriminator (Odena et al. 2017; "
         f"`--aux_weight={'?' if weight is None else format(weight, 'g')}`): the "
         f"discriminator also learns to name the instrument of real {samples}, and the "

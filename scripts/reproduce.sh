@@ -55,8 +55,8 @@ gan() { train --epochs="$GAN_EPOCHS" --eval_every=2 --image_encoder="$IMAGE" "$@
 gan --mode=s2i --variant=c --sound_encoder="$SOUND" --model_dir="$RUN/s2i-c"
 gan --mode=s2i --variant=n --sound_encoder="$SOUND" --model_dir="$RUN/s2i-n"
 train --mode=sound_autoencoder --epochs=${AUTOENCODER_EPOCHS:-3} --model_dir="$RUN/sound_autoencoder"
-gan --mode=s2i --variant=a --sound_encoder="$RUN/sound_autoencoder/encoder.keras" \
-  --model_dir="$RUN/s2i-a"
+AUTOENCODER="$RUN/sound_autoencoder/encoder.keras"
+gan --mode=s2i --variant=a --sound_encoder="$AUTOENCODER" --model_dir="$RUN/s2i-a"
 # I2S steps cost ~4x S2I's (its discriminator's twelve extra layers), and it starts
 # from noise further away: its own budget.
 train --epochs="$I2S_EPOCHS" --eval_every=4 --image_encoder="$IMAGE" \
@@ -75,9 +75,11 @@ if [[ "${TABLE1:-1}" == 1 ]]; then
   RUNS="$RUN/table1" PY="$PY" scripts/reproduce_table1.sh --preset="$PRESET" --epochs=${TABLE1_EPOCHS:-5}
 fi
 
-# S2I-C past the equal budget: the same run continued from its last checkpoint to
-# LONG_EPOCHS (0 skips), for the Fig. 9 curve further out.
+# S2I-C, S2I-N and S2I-A past the equal budget: each run continued from its last
+# checkpoint to LONG_EPOCHS (0 skips), for the Fig. 9 curves further out and a comparison
+# of the three once they draw instruments. LONG_VARIANTS (default "c n a") picks them.
 LONG_EPOCHS=${LONG_EPOCHS:-120}
+LONG_VARIANTS=${LONG_VARIANTS:-c n a}
 # A continued run starts from a copy of another's checkpoints (made once, atomically),
 # so the run it continues keeps its own end-of-training figures.
 continue_from() {  # continue_from SRC DST
@@ -89,16 +91,25 @@ continue_from() {  # continue_from SRC DST
   fi
 }
 # The runs past the equal budget: train_and_evaluate DIR FLAGS... trains into DIR with
-# both encoders, a curve point every 4 epochs, then evaluates DIR.
+# both encoders (FLAGS may name another --sound_encoder: absl keeps a flag's last value),
+# a curve point every 4 epochs, then evaluates DIR.
 train_and_evaluate() {
   local dir=$1
   shift
-  train "$@" --eval_every=4 --sound_encoder="$SOUND" --image_encoder="$IMAGE" --model_dir="$dir"
+  train --eval_every=4 --sound_encoder="$SOUND" --image_encoder="$IMAGE" "$@" --model_dir="$dir"
   "$PY" -m avgan.evaluate --model_dir="$dir" > /dev/null
 }
 if (( LONG_EPOCHS > GAN_EPOCHS )); then
-  continue_from "$RUN/s2i-c" "$RUN/s2i-c-long"
-  train_and_evaluate "$RUN/s2i-c-long" --mode=s2i --variant=c --epochs="$LONG_EPOCHS"
+  for v in $LONG_VARIANTS; do
+    case $v in
+      c | n) encoder=$SOUND ;;
+      a) encoder=$AUTOENCODER ;;
+      *) echo "LONG_VARIANTS: '$v' is not one of c, n, a" >&2; exit 2 ;;
+    esac
+    continue_from "$RUN/s2i-$v" "$RUN/s2i-$v-long"
+    train_and_evaluate "$RUN/s2i-$v-long" --mode=s2i --variant="$v" --sound_encoder="$encoder" \
+      --epochs="$LONG_EPOCHS"
+  done
 fi
 
 # Not in the paper: S2I-C trained from scratch with DiffAugment on every picture its

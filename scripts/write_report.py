@@ -36,9 +36,11 @@ from avgan.data.files import atomic_path, write_text  # noqa: E402
 # Paper Table 5 (Sub-URMP): generated-image accuracy under the image classifier.
 PAPER_TABLE5 = {"c": ("87.37%", "75.56%"), "a": ("10.63%", "10.95%"), "n": ("12.62%", "12.32%")}
 S2I_RUNS = (("c", "S2I-C"), ("n", "S2I-N"), ("a", "S2I-A"))
-# S2I-C runs beyond the equal budget: (folder, name in the tables).
-S2I_C_EXTRA = (
-    ("s2i-c-long", "S2I-C continued"),
+# Each of them continued past the equal budget (reproduce.sh's LONG_EPOCHS): variant ->
+# (folder, name in the tables).
+S2I_LONG = {v: (f"s2i-{v}-long", f"{name} continued") for v, name in S2I_RUNS}
+# S2I-C variants that are not in the paper, each trained from scratch: (folder, name).
+S2I_C_VARIANTS = (
     ("s2i-c-diffaugment", "S2I-C + DiffAugment"),
     ("s2i-c-resize", "S2I-C + DiffAugment + resize-conv"),
     ("s2i-c-acgan", "S2I-C + DiffAugment + AC-GAN"),
@@ -57,7 +59,10 @@ I2S_RUNS = (
 # Runs trained on from a copy of another run's last checkpoint (reproduce.sh's
 # continue_from): run -> its continuation. A continuation's minutes come on top of the
 # run's, and its curve points follow the run's in the plots.
-CONTINUED = {"s2i-c": "s2i-c-long", "i2s-diffaugment": "i2s-diffaugment-long"}
+CONTINUED = {f"s2i-{v}": folder for v, (folder, _) in S2I_LONG.items()}
+CONTINUED["i2s-diffaugment"] = "i2s-diffaugment-long"
+# The S2I runs past the equal budget, in the order of the tables: (folder, name).
+S2I_EXTRA = (*S2I_LONG.values(), *S2I_C_VARIANTS)
 NOT_RUN = "not run"
 # What the report reads of each run (and the reproduction's summed wall time at the
 # top): the archive kept beside the report (--archive).
@@ -131,21 +136,39 @@ def table5_section(run: str) -> list[str]:
         "|---|---|---|---|",
     ]
     metrics = {v: _load(run, f"s2i-{v}", "metrics.json") for v, _ in S2I_RUNS}
-    extra = [
-        (name, m, folder in CONTINUED.values())
-        for folder, name in S2I_C_EXTRA
-        if (m := _load(run, folder, "metrics.json"))
-    ]
-    for name, m, _ in extra:
-        lines[2] += f" {name} ({m['steps']} steps) |"
-        lines[3] += "---|"
+    longer = {v: _load(run, folder, "metrics.json") for v, (folder, _) in S2I_LONG.items()}
     for row, split, k in (("train sounds", "train", 0), ("test sounds", "test", 1)):
         cells = [
             f"{_pct(m and m['generated_accuracy'][split])} (paper {PAPER_TABLE5[v][k]})"
             for v, m in metrics.items()
         ]
-        cells += [_pct(m["generated_accuracy"][split]) for _, m, _ in extra]
         lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    if any(longer.values()):
+        steps = {m["steps"] for m in longer.values() if m}
+        to = f" to {steps.pop()} steps" if len(steps) == 1 else ""
+        for row, split in (("train sounds", "train"), ("test sounds", "test")):
+            cells = [_pct(m and m["generated_accuracy"][split]) for m in longer.values()]
+            lines.append(f"| {row}, continued{to} | " + " | ".join(cells) + " |")
+    variants = [
+        (name, m) for folder, name in S2I_C_VARIANTS if (m := _load(run, folder, "metrics.json"))
+    ]
+    if variants:
+        lines += [
+            "",
+            "S2I-C variants that are not in the paper, each trained from scratch "
+            "(described below):",
+            "",
+            "| | " + " | ".join(f"{name} ({m['steps']} steps)" for name, m in variants) + " |",
+            "|---|" + "---|" * len(variants),
+        ]
+        for row, split in (("train sounds", "train"), ("test sounds", "test")):
+            cells = [_pct(m["generated_accuracy"][split]) for _, m in variants]
+            lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    extra = [
+        (name, m, folder in CONTINUED.values())
+        for folder, name in S2I_EXTRA
+        if (m := _load(run, folder, "metrics.json"))
+    ]
     steps = [
         f"{name} {m['steps']} steps at {m['steps_per_second']} steps/s ({_gan_minutes(m):.1f} min)"
         for (v, name), m in zip(S2I_RUNS, metrics.values(), strict=True)
@@ -160,6 +183,11 @@ def table5_section(run: str) -> list[str]:
         "",
         "Chance is 1/13 = 7.7%. The image classifier's own accuracy on real held-out "
         "pictures (Encoders, above) bounds these figures."
+        + (
+            " A continued run is the equal-budget run trained on from its last checkpoint."
+            if any(longer.values())
+            else ""
+        )
         + (f" Training: {'; '.join(steps)}." if steps else ""),
         "",
     ]
@@ -309,7 +337,7 @@ def beyond_section(run: str) -> list[str]:
         "|---|---|---|---|---|",
     ]
     names = [(f"s2i-{v}", name) for v, name in S2I_RUNS]
-    names += [(f, n) for f, n in S2I_C_EXTRA if os.path.isdir(os.path.join(run, f))]
+    names += [(f, n) for f, n in S2I_EXTRA if os.path.isdir(os.path.join(run, f))]
     names += [(f, n) for f, n, _ in I2S_RUNS if f == "i2s" or os.path.isdir(os.path.join(run, f))]
     names += [(os.path.join("s2i_pose", d), f"pose S2I, {d}") for d in _pose_dirs(run)]
     for folder, name in names:
@@ -408,9 +436,8 @@ def fig9(run: str, out: str) -> str | None:
         if not m or not m.get("curve"):
             continue
         curves.append((name, color, _continued(run, m["curve"], CONTINUED.get(f"s2i-{v}"))))
-    from_scratch = [(f, n) for f, n in S2I_C_EXTRA if f not in CONTINUED.values()]
     for (folder, name), color in zip(
-        from_scratch, ("tab:red", "tab:brown", "tab:purple"), strict=True
+        S2I_C_VARIANTS, ("tab:red", "tab:brown", "tab:purple"), strict=True
     ):
         m = _load(run, folder, "metrics.json")
         if m and m.get("curve"):  # a run of its own from scratch: its own line
@@ -467,7 +494,7 @@ def copy_samples(run: str, out: str) -> dict[str, str]:
     archive) keeps the picture already in OUT."""
     copied = {}
     figures = {f: figure for f, _, figure in I2S_RUNS}
-    names = [f"s2i-{v}" for v, _ in S2I_RUNS] + [f for f, _ in S2I_C_EXTRA] + list(figures)
+    names = [f"s2i-{v}" for v, _ in S2I_RUNS] + [f for f, _ in S2I_EXTRA] + list(figures)
     names += [os.path.join("s2i_pose", d) for d in _pose_dirs(run)]
     for name in names:
         src = os.path.join(run, name, "samples_test.png")

@@ -47,6 +47,7 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     _gan(run, "s2i-c", 0.5, 0.4)
     _gan(run, "s2i-n", 0.125, 0.0625)
     _gan(run, "s2i-c-long", 0.75, 0.625, seconds_total=600.0)  # extended: two legs
+    _gan(run, "s2i-n-long", 0.25, 0.1875)  # S2I-A was not continued
     _gan(run, "s2i-c-diffaugment", 0.875, 0.8125)
     _write(run, "s2i-c-diffaugment", "run.json", {"augment": "translation,cutout"})
     _gan(run, "s2i-c-resize", 0.9375, 0.875)
@@ -78,15 +79,22 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     text = write_report.report(run, out, seconds=7200, command="scripts/reproduce.sh")
 
     assert text == open(os.path.join(out, "REPORT.md")).read()
+    # Table 5: the equal budget, the three continued, then the S2I-C variants.
     assert (
-        "| S2I-C | S2I-N | S2I-A | S2I-C continued (96 steps) | S2I-C + DiffAugment (96 steps) |"
-        " S2I-C + DiffAugment + resize-conv (96 steps) | S2I-C + DiffAugment + AC-GAN (96 steps) |"
-        in text
+        "| | S2I-C | S2I-N | S2I-A |\n|---|---|---|---|\n"
+        "| train sounds | 50.00% (paper 87.37%) | 12.50% (paper 12.62%) "
+        "| not run (paper 10.63%) |\n"
+        "| test sounds | 40.00% (paper 75.56%) | 6.25% (paper 12.32%) | not run (paper 10.95%) |\n"
+        "| train sounds, continued to 96 steps | 75.00% | 25.00% | not run |\n"
+        "| test sounds, continued to 96 steps | 62.50% | 18.75% | not run |\n" in text
     )
-    assert "(paper 10.95%) | 62.50% | 81.25% | 87.50% | 75.00% |" in text
+    assert (
+        "| | S2I-C + DiffAugment (96 steps) | S2I-C + DiffAugment + resize-conv (96 steps) |"
+        " S2I-C + DiffAugment + AC-GAN (96 steps) |\n|---|---|---|---|\n"
+        "| train sounds | 87.50% | 93.75% | 81.25% |\n"
+        "| test sounds | 81.25% | 87.50% | 75.00% |\n" in text
+    )
     assert "(Odena et al. 2017; `--aux_weight=1`)" in text
-    assert "| train sounds | 50.00% (paper 87.37%) | 12.50% (paper 12.62%) | not run" in text
-    assert "| test sounds | 40.00% (paper 75.56%) | 6.25% (paper 12.32%) | not run" in text
     assert (
         "| S2I-C + DiffAugment | 12.3 (1.5) | 3.25 (9.50) | 0.062 (0.031) | 81.25% / 40.62% |"
         in text
@@ -108,6 +116,9 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
     assert "S2I-C + DiffAugment 96 steps at 0.5 steps/s (3.2 min)" in text
     # Each curve peaks at its last point.
     assert "S2I-C continued: 62.50% on test sounds, 75.00% on train sounds, at epoch 4" in text
+    assert "S2I-N continued: 18.75% on test sounds, 25.00% on train sounds, at epoch 4" in text
+    assert "| S2I-N continued | 12.3 (1.5) | 3.25 (9.50) | 0.062 (0.031) | 18.75% / 9.38% |" in text
+    assert "| S2I-A continued |" not in text  # a run that was not made has no row
     assert "S2I-C + DiffAugment: 81.25% on test sounds, 87.50% on train sounds" in text
     assert "| cello | 0.500 | 0.900 | hand 0.25, bow 0.75 | 115 real + 4096 drawn |" in text
     # I2S: one row per run, the augmented one with its policy, peak and own Fig. 11.

@@ -68,7 +68,12 @@ flags.DEFINE_enum(
 )
 flags.DEFINE_bool("mixed_precision", False, "Train in mixed_float16 (GPUs).")
 flags.DEFINE_bool("jit_compile", False, "XLA-compile the train step (slower on CPU).")
-flags.DEFINE_integer("checkpoint_every", 200, "Steps between checkpoints.", lower_bound=1)
+flags.DEFINE_integer(
+    "checkpoint_every",
+    200,
+    "Steps between checkpoints, saved at the next epoch end (a resumed run starts there).",
+    lower_bound=1,
+)
 flags.DEFINE_integer(
     "eval_every", 5, "Epochs between generated-accuracy evaluations.", lower_bound=1
 )

@@ -61,27 +61,45 @@ class StopOnNonFinite(keras.callbacks.Callback):
 
 
 class CheckpointEvery(keras.callbacks.Callback):
-    """Saves a tf.train.CheckpointManager every `every` steps and at the end of training,
-    numbered by the step; skips saving once training was stopped for a bad loss."""
+    """Saves a tf.train.CheckpointManager at the end of the first epoch that ends at
+    least `every` steps after the last save, and at the end of training, numbered by the
+    step; then calls `on_save(step)`. Only at epoch ends, so a resumed run starts at an
+    epoch boundary and trains exactly its epochs' steps. Skips saving once training was
+    stopped for a bad loss."""
 
-    def __init__(self, manager: tf.train.CheckpointManager, every: int, guard: StopOnNonFinite):
+    def __init__(
+        self,
+        manager: tf.train.CheckpointManager,
+        every: int,
+        guard: StopOnNonFinite,
+        on_save=None,
+    ):
         super().__init__()
-        self.manager, self.every, self.guard = manager, every, guard
+        self.manager, self.every, self.guard, self.on_save = manager, every, guard, on_save
+        self.saved_step = 0
 
     def _step(self) -> int:
         return int(self.model.optimizer.iterations.numpy())
 
-    def on_train_batch_end(self, batch, logs=None):
-        step = self._step()
-        if self.guard.failed_step is None and step % self.every == 0:
-            self.manager.save(checkpoint_number=step)
+    def on_train_begin(self, logs=None):
+        self.saved_step = self._step()  # restored from a checkpoint, or 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._step() - self.saved_step >= self.every:
+            self._save()
 
     def on_train_end(self, logs=None):
+        if self._step() != self.saved_step:
+            self._save()
+
+    def _save(self):
+        if self.guard.failed_step is not None:
+            return
         step = self._step()
-        if self.guard.failed_step is None and self.manager.latest_checkpoint != (
-            f"{self.manager._checkpoint_prefix}-{step}"  # noqa: SLF001
-        ):
-            self.manager.save(checkpoint_number=step)
+        self.manager.save(checkpoint_number=step)
+        self.saved_step = step
+        if self.on_save is not None:
+            self.on_save(step)
 
 
 class Samples(keras.callbacks.Callback):

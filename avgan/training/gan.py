@@ -4,7 +4,10 @@
 
     config.json, avgan_mode.json   the resolved configuration and the owning mode
     checkpoints/                   tf.train.CheckpointManager: networks, EMA, optimizers,
-                                   step; rerunning resumes from the newest one
+                                   step, saved at epoch ends; rerunning resumes from the
+                                   newest one
+    progress.json                  the Fig. 9 curve and training seconds up to the newest
+                                   checkpoint, so a resumed run's metrics keep them
     logs/                          TensorBoard: losses and scores, sample pictures,
                                    spectrograms and audio (I2S), generated accuracy
     metrics.json                   generated-sample accuracy on train and test
@@ -38,6 +41,7 @@ from avgan.training import classifiers
 from avgan.training.augment import parse_policy
 
 STRATEGIES = ("auto", "mirrored", "multi_worker", "one_device")
+PROGRESS_FILE = "progress.json"
 _MULTI_WORKER: tf.distribute.Strategy | None = None
 VARIANTS = ("c", "n", "a")
 
@@ -51,7 +55,7 @@ class GanRun:
         variant: S2I only: 'c' (classifier encoding), 'n' (no mismatch term), 'a'
             (autoencoder encoding).
         instruments: restrict the data (pose-oriented S2I trains one instrument).
-        checkpoint_every: steps between checkpoints.
+        checkpoint_every: steps between checkpoints (saved at the next epoch end).
         eval_every: epochs between generated-accuracy measurements (Fig. 9).
         ema: keep an EMA generator for sampling.
         audio_summaries: I2S: TensorBoard audio of generated spectrograms each epoch
@@ -299,6 +303,7 @@ def train_gan(
     step = int(gan.optimizer.iterations.numpy())
     if step and verbose:
         print(f"resuming from step {step} ({manager.latest_checkpoint})")
+    curve_before, seconds_before = _progress_at(model_dir, step, previous)
 
     dataset = pipeline.paired_dataset(
         index,
@@ -329,9 +334,17 @@ def train_gan(
     accuracy = cb.GeneratedAccuracy(
         os.path.join(model_dir, "logs", "eval"), evaluator, eval_sets, run.direction, run.eval_every
     )
+
+    def save_progress(at_step: int) -> None:
+        progress = {
+            "step": at_step,
+            "curve": curve_before + accuracy.history,
+            "seconds": round(seconds_before + time.perf_counter() - start, 1),
+        }
+        write_text(os.path.join(model_dir, PROGRESS_FILE), json.dumps(progress, indent=2))
+
     callbacks = [
         guard,
-        cb.CheckpointEvery(manager, run.checkpoint_every, guard),
         keras.callbacks.TensorBoard(os.path.join(model_dir, "logs"), update_freq=25),
         cb.Samples(
             os.path.join(model_dir, "logs", "samples"),
@@ -341,6 +354,8 @@ def train_gan(
             audio=run.audio_summaries,
         ),
         accuracy,
+        # After `accuracy`: an epoch's curve point is measured before it is saved.
+        cb.CheckpointEvery(manager, run.checkpoint_every, guard, on_save=save_progress),
     ]
     start = time.perf_counter()
     gan.fit(
@@ -372,11 +387,11 @@ def train_gan(
         "instruments": list(run.instruments),
         "preset": config.preset,
         "generated_accuracy": {"train": final["train"], "test": final["validation"]},
-        "curve": (previous["curve"] if previous else []) + accuracy.history,
+        "curve": curve_before + accuracy.history,
         "steps": int(gan.optimizer.iterations.numpy()),
         "steps_per_epoch": steps_per_epoch,
         "seconds_this_run": round(seconds, 1),
-        "seconds_total": round(seconds + _seconds_total(previous), 1),
+        "seconds_total": round(seconds + seconds_before, 1),
         "steps_per_second": round(steps_run / seconds, 3) if seconds else None,
         "strategy": run.strategy,
         "replicas": strategy.num_replicas_in_sync,
@@ -386,11 +401,19 @@ def train_gan(
     return metrics
 
 
-def _seconds_total(metrics: dict | None) -> float:
-    """Training seconds of a finished run over all its legs (0 for a new run)."""
-    if metrics is None:
-        return 0.0
-    return metrics.get("seconds_total", metrics["seconds_this_run"])
+def _progress_at(model_dir: str, step: int, finished: dict | None) -> tuple[list, float]:
+    """The Fig. 9 curve and training seconds a run had reached at its restored `step`:
+    from a finished run's metrics.json (extended with more epochs) when it ended there,
+    else from progress.json, written at each checkpoint (a killed run); nothing at 0."""
+    if finished is not None and finished["steps"] == step:
+        return finished["curve"], finished.get("seconds_total", finished["seconds_this_run"])
+    path = os.path.join(model_dir, PROGRESS_FILE)
+    if not step or not os.path.exists(path):
+        return [], 0.0
+    with open(path) as f:
+        progress = json.load(f)
+    # Points past the checkpoint are trained again, and so measured again.
+    return [p for p in progress["curve"] if p["step"] <= step], progress["seconds"]
 
 
 def _write_sample_grid(gan: GanCls, batch: dict, z: np.ndarray, direction: str, path: str) -> None:

@@ -107,12 +107,28 @@ def test_a_run_writes_its_outputs_and_resumes_at_the_saved_step(setup, tmp_path,
     assert extended["steps"] == 2 * steps_per_epoch
     assert [row["epoch"] for row in extended["curve"]] == [1, 2]
     assert extended["seconds_total"] >= extended["seconds_this_run"] > 0
+    # A run killed after a checkpoint (no metrics.json yet) resumes at that epoch end:
+    # exactly its epochs' steps, the curve and the seconds of the first leg kept.
+    os.remove(os.path.join(model_dir, "metrics.json"))
+    with open(os.path.join(model_dir, "progress.json")) as f:
+        progress = json.load(f)
+    assert progress["step"] == 2 * steps_per_epoch and progress["curve"] == extended["curve"]
+    resumed = gan.train_gan(_config(3), index, model_dir, _run(setup, mode=mode), verbose=0)
+    assert resumed["steps"] == 3 * steps_per_epoch
+    assert [(row["epoch"], row["step"]) for row in resumed["curve"]] == [
+        (e, e * steps_per_epoch) for e in (1, 2, 3)
+    ]
+    assert resumed["curve"][:2] == extended["curve"]
+    assert resumed["seconds_total"] == pytest.approx(
+        progress["seconds"] + resumed["seconds_this_run"], abs=0.15
+    )
+    assert progress["seconds"] >= extended["seconds_this_run"]
     # Fewer epochs than the finished run: its metrics, and its config left as it was.
     assert gan.train_gan(_config(1), index, model_dir, _run(setup, mode=mode), verbose=0) == (
-        extended
+        resumed
     )
     with open(os.path.join(model_dir, "config.json")) as f:
-        assert json.load(f)["train"]["epochs"] == 2
+        assert json.load(f)["train"]["epochs"] == 3
 
     # python -m avgan.generate on the trained run: S2I sound -> picture, I2S picture -> sound.
     pair = index.split("validation")[0]
@@ -220,19 +236,43 @@ def test_a_non_finite_loss_stops_training_and_is_not_checkpointed(tmp_path):
     checkpoint = tf.train.Checkpoint(model=model)
     manager = tf.train.CheckpointManager(checkpoint, str(tmp_path), max_to_keep=3)
     guard = cb.StopOnNonFinite()
-    saver = cb.CheckpointEvery(manager, every=1, guard=guard)
+    saved = []
+    saver = cb.CheckpointEvery(manager, every=1, guard=guard, on_save=saved.append)
     for callback in (guard, saver):
         callback.set_model(model)
+    saver.on_train_begin()
     model.optimizer.iterations.assign(4)
     guard.on_train_batch_end(0, {"d_loss": 0.5, "g_loss": 1.0})
-    saver.on_train_batch_end(0, {})
-    assert manager.latest_checkpoint.endswith("ckpt-4")
+    saver.on_epoch_end(0)
+    assert manager.latest_checkpoint.endswith("ckpt-4") and saved == [4]
     model.optimizer.iterations.assign(5)
     guard.on_train_batch_end(0, {"d_loss": float("nan"), "g_loss": 1.0})
-    saver.on_train_batch_end(0, {})
+    saver.on_epoch_end(1)
     saver.on_train_end()
     assert guard.failed_step == 5 and model.stop_training
-    assert manager.latest_checkpoint.endswith("ckpt-4")  # the last good one
+    assert manager.latest_checkpoint.endswith("ckpt-4") and saved == [4]  # the last good one
+
+
+def test_checkpoints_fall_on_the_first_epoch_end_past_the_interval(tmp_path):
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    manager = tf.train.CheckpointManager(
+        tf.train.Checkpoint(model=model), str(tmp_path), max_to_keep=None
+    )
+    saved = []
+    saver = cb.CheckpointEvery(manager, every=5, guard=cb.StopOnNonFinite(), on_save=saved.append)
+    saver.set_model(model)
+    model.optimizer.iterations.assign(3)  # resumed at the end of epoch 1 (3 steps each)
+    saver.on_train_begin()
+    for epoch in range(1, 5):
+        for _ in range(3):
+            model.optimizer.iterations.assign_add(1)
+            saver.on_train_batch_end(0)  # never mid-epoch
+        saver.on_epoch_end(epoch)
+    model.optimizer.iterations.assign_add(2)  # a last, shorter stretch
+    saver.on_train_end()
+    assert saved == [9, 15, 17]
+    assert [int(p.rsplit("-", 1)[1]) for p in manager.checkpoints] == saved
 
 
 def test_strategy_choice():
@@ -280,7 +320,9 @@ def test_killed_entry_point_resumes_at_the_saved_step(setup, tmp_path):
     assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
     assert f"resuming from step {step}" in rerun.stdout
     with open(model_dir / "metrics.json") as f:
-        assert json.load(f)["steps"] >= 30 * 3
+        metrics = json.load(f)
+    assert metrics["steps"] == 30 * 3  # resumed at an epoch end: no step too many
+    assert metrics["seconds_total"] > metrics["seconds_this_run"]  # the killed leg's too
     with open(model_dir / "run.json") as f:
         assert json.load(f)["augment"] == "translation,cutout"
 

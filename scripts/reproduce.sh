@@ -2,7 +2,7 @@
 # From nothing to results/REPORT.md: builds the synthetic ensemble, trains the encoders
 # and the GAN variants (S2I-C, S2I-N, S2I-A, I2S, pose-oriented S2I) with one preset,
 # evaluates them, runs paper Table 1, and writes the report with its plots.
-#   scripts/reproduce.sh                 # cpu preset: ~8.5 hours on 2 CPU cores
+#   scripts/reproduce.sh                 # cpu preset: ~5 hours on 2 CPU cores
 #   PRESET=paper GAN_EPOCHS=100 scripts/reproduce.sh    # on a GPU
 # Every step resumes or skips when rerun (a finished run is not repeated), so a killed
 # reproduction goes on where it stopped. Outputs: runs/reproduce/ (checkpoints,

@@ -144,8 +144,8 @@ def table5_section(run: str) -> list[str]:
         ]
         lines.append(f"| {row} | " + " | ".join(cells) + " |")
     if any(longer.values()):
-        steps = {m["steps"] for m in longer.values() if m}
-        to = f" to {steps.pop()} steps" if len(steps) == 1 else ""
+        lengths = {m["steps"] for m in longer.values() if m}
+        to = f" to {lengths.pop()} steps" if len(lengths) == 1 else ""
         for row, split in (("train sounds", "train"), ("test sounds", "test")):
             cells = [_pct(m and m["generated_accuracy"][split]) for m in longer.values()]
             lines.append(f"| {row}, continued{to} | " + " | ".join(cells) + " |")

@@ -22,9 +22,9 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_io as tfio
 
-SAMPLE_RATE = 44100
-CHUNK_SECONDS = 0.5
-IMAGE_SIZE = 64
+# Re-exported: `audio.SAMPLE_RATE` etc. are the data's units for every caller.
+from avgan.data.constants import CHUNK_SAMPLES as CHUNK_SAMPLES
+from avgan.data.constants import CHUNK_SECONDS, IMAGE_SIZE, SAMPLE_RATE
 
 _WAVE_FORMAT_PCM = 1
 _WAVE_FORMAT_IEEE_FLOAT = 3

@@ -13,19 +13,18 @@ import io
 import json
 import logging
 import os
+import sys
 import wave
 import zlib
 
 import numpy as np
 from PIL import Image
 
+from avgan.data.constants import CHUNK_SAMPLES, CHUNK_SECONDS, IMAGE_SIZE, SAMPLE_RATE
 from avgan.data.files import atomic_path, write_bytes, write_text
 
 # No TensorFlow at import: the synthetic builder's worker processes import this module.
 SPLITS = ("train", "validation")
-SAMPLE_RATE = 44100
-CHUNK_SECONDS = 0.5
-CHUNK_SAMPLES = int(CHUNK_SECONDS * SAMPLE_RATE)
 
 
 def wav_bytes(samples: np.ndarray) -> bytes:
@@ -173,8 +172,24 @@ def chunks_and_loudness(path: str) -> tuple[np.ndarray, np.ndarray]:
     return chunks.numpy(), audio.dbfs(chunks).numpy()
 
 
-def to_64(pixels: np.ndarray, size: int = 64) -> np.ndarray:
+def to_64(pixels: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:
     """[h, w, 3] uint8 -> [size, size, 3] uint8, antialiased (`audio.resize_image`)."""
     from avgan.data import audio
 
     return audio.resize_image(pixels, size).numpy()
+
+
+def run_command(main, define_flags, argv: list[str] | None = None, flags_parser=None) -> None:
+    """A builder's command line: defines its absl flags, parses `argv` and runs `main`.
+
+    Args:
+        main: absl main of the builder; define_flags: defines its flags (once per process).
+        argv: the program name, then the flags; default sys.argv.
+        flags_parser: absl's flag parser, default `absl.app.parse_flags_with_usage`
+            (`avgan-data` passes `avgan.cli.flags_parser`: help with exit 0, one-line errors).
+    """
+    from absl import app
+
+    define_flags()
+    parser = flags_parser or app.parse_flags_with_usage
+    app.run(main, argv=sys.argv if argv is None else argv, flags_parser=parser)

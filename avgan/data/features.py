@@ -21,7 +21,9 @@ import librosa
 import numpy as np
 import tensorflow as tf
 
-SAMPLE_RATE = 44100
+from avgan.config import REPRESENTATIONS
+from avgan.data.constants import SAMPLE_RATE
+
 N_FFT = 2048
 HOP_LENGTH = 512
 N_MELS = 128
@@ -29,8 +31,6 @@ N_MFCC = 20
 CQT_FMIN = 32.703195662574764  # C1, librosa's default
 CQT_BINS = 84
 CQT_BINS_PER_OCTAVE = 12
-
-REPRESENTATIONS = ("stft", "cqt", "mfcc", "ms", "lms")
 
 
 def num_frames(samples: int, hop_length: int = HOP_LENGTH) -> int:
@@ -279,6 +279,8 @@ _FUNCTIONS = {
     "ms": mel_spectrogram,
     "lms": log_mel_spectrogram,
 }
+if tuple(_FUNCTIONS) != REPRESENTATIONS:  # the config lists what this module computes
+    raise ImportError(f"features computes {tuple(_FUNCTIONS)}, the config lists {REPRESENTATIONS}")
 
 
 def representation_fn(name: str):

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 import zlib
 
@@ -52,6 +51,7 @@ from avgan.data.builder import (
     held_out,
     problem,
     read_part,
+    run_command,
     to_64,
     write_pair,
 )
@@ -119,6 +119,37 @@ def build_inis(images_dir: str | os.PathLike, audio_dir: str | os.PathLike,
     root = os.path.abspath(os.fspath(out_dir))
     if not 0.0 <= validation_fraction < 1.0:
         raise ValueError(f"validation_fraction must be in [0, 1), got {validation_fraction}")
+    categories, problems = _common_categories(images_dir, audio_dir)
+    pictures, recordings, image_order = _plan(images_dir, audio_dir, categories, seed,
+                                              validation_fraction, problems)  # fmt: skip
+    settings = {
+        "format_version": FORMAT_VERSION, "source": "inis", "min_dbfs": min_dbfs,
+        "seed": seed, "validation_fraction": validation_fraction,
+        "image_size": audio.IMAGE_SIZE,
+    }  # fmt: skip
+    os.makedirs(os.path.join(root, ".parts"), exist_ok=True)
+    check_settings(root, {
+        "settings": settings, "recordings": recordings,
+        "images": {f"{c}/{s}": names for (c, s), names in image_order.items()},
+    }, "INIS")  # fmt: skip
+    rows, silent, skipped = _build_recordings(
+        root, audio_dir, images_dir, recordings, min_dbfs, image_order, pictures, problems, progress
+    )
+    return finish(root, settings, rows, METADATA_COLUMNS, {
+        "categories": categories,
+        "recordings_skipped": skipped,
+        "silent_chunks_dropped": silent,
+        "images": {f"{c}/{s}": len(names) for (c, s), names in sorted(image_order.items())},
+        "problems": problems,
+    })  # fmt: skip
+
+
+def _common_categories(images_dir: str, audio_dir: str) -> tuple[list[str], list[dict]]:
+    """(the categories in both folders, a problem per category in only one).
+
+    Raises:
+        ValueError: a folder is missing or no category is in both.
+    """
     image_categories, audio_categories = _categories(images_dir), _categories(audio_dir)
     problems = [
         problem(os.path.join(images_dir, c), f"category {c!r} has images but no {audio_dir}/{c}/")
@@ -130,17 +161,27 @@ def build_inis(images_dir: str | os.PathLike, audio_dir: str | os.PathLike,
     categories = sorted(image_categories & audio_categories)
     if not categories:
         raise ValueError(f"no category has both {images_dir}/<category> and {audio_dir}/<category>")
+    return categories, problems
 
-    # The plan: each category's recordings (numbered, split) and each split's image order.
+
+def _plan(images_dir: str, audio_dir: str, categories: list[str], seed: int, fraction: float,
+          problems: list[dict]) -> tuple[dict, list[dict], dict]:  # fmt: skip
+    """The plan: each category's recordings (numbered, split) and each split's image order.
+
+    Returns:
+        ({category: {image file: 64x64x3 uint8}}, the recordings in (category, number)
+        order, {(category, split): image files in the order chunks take them}); the
+        unreadable images are appended to `problems`.
+    """
     pictures: dict[str, dict[str, np.ndarray]] = {}
     recordings, image_order = [], {}
     for category in categories:
         pictures[category] = _load_images(os.path.join(images_dir, category), problems)
         names = sorted(pictures[category])
-        validation_images = held_out(names, category + "/images", seed, validation_fraction)
+        validation_images = held_out(names, category + "/images", seed, fraction)
         files = [n for n in _listdir(os.path.join(audio_dir, category))
                  if os.path.isfile(os.path.join(audio_dir, category, n))]  # fmt: skip
-        validation = held_out(files, category, seed, validation_fraction)
+        validation = held_out(files, category, seed, fraction)
         for s, split in enumerate(SPLITS):
             chosen = [n for n in names if (n in validation_images) == (split == "validation")]
             rng = np.random.default_rng([seed, zlib.crc32(category.encode("utf-8")), s])
@@ -151,17 +192,18 @@ def build_inis(images_dir: str | os.PathLike, audio_dir: str | os.PathLike,
                 "recording": f"{category}{number:02d}",
                 "split": "validation" if name in validation else "train",
             })  # fmt: skip
-    settings = {
-        "format_version": FORMAT_VERSION, "source": "inis", "min_dbfs": min_dbfs,
-        "seed": seed, "validation_fraction": validation_fraction,
-        "image_size": audio.IMAGE_SIZE,
-    }  # fmt: skip
-    os.makedirs(os.path.join(root, ".parts"), exist_ok=True)
-    check_settings(root, {
-        "settings": settings, "recordings": recordings,
-        "images": {f"{c}/{s}": names for (c, s), names in image_order.items()},
-    }, "INIS")  # fmt: skip
+    return pictures, recordings, image_order
 
+
+def _build_recordings(root: str, audio_dir: str, images_dir: str, recordings: list[dict],
+                      min_dbfs: float, image_order: dict, pictures: dict, problems: list[dict],
+                      progress: bool) -> tuple[list[dict], int, int]:  # fmt: skip
+    """Builds the recordings without a part file; reads the others' back.
+
+    Returns:
+        (metadata rows, silent chunks dropped, recordings skipped); the skipped
+        recordings' problems are appended to `problems`.
+    """
     # Recordings in (category, number) order: a split's image cycle continues from the
     # kept chunks of the recordings before it, read back from their part files.
     used = {key: 0 for key in image_order}
@@ -186,13 +228,7 @@ def build_inis(images_dir: str | os.PathLike, audio_dir: str | os.PathLike,
             used[(category, split)] += len(part["rows"])
         bar.update()
     bar.close()
-    return finish(root, settings, rows, METADATA_COLUMNS, {
-        "categories": categories,
-        "recordings_skipped": skipped,
-        "silent_chunks_dropped": silent,
-        "images": {f"{c}/{s}": len(names) for (c, s), names in sorted(image_order.items())},
-        "problems": problems,
-    })  # fmt: skip
+    return rows, silent, skipped
 
 
 def _build_recording(root: str, audio_dir: str, images_dir: str, rec: dict, min_dbfs: float,
@@ -250,10 +286,13 @@ def _main(argv: list[str]) -> None:
     print(format_report(summary))
 
 
-if __name__ == "__main__":
-    from absl import app
+def run(argv: list[str] | None = None, flags_parser=None) -> None:
+    """The command line (`python -m avgan.data.inis`, `avgan-data inis`): see
+    `avgan.data.builder.run_command`."""
+    run_command(_main, _define_flags, argv, flags_parser)
 
+
+if __name__ == "__main__":
     from avgan.data import inis
 
-    inis._define_flags()
-    app.run(inis._main, argv=sys.argv)
+    inis.run()

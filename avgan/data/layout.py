@@ -25,7 +25,8 @@ import re
 from PIL import Image
 from tqdm import tqdm
 
-from avgan.data.audio import CHUNK_SECONDS, SAMPLE_RATE, parse_wav_header
+from avgan.data.audio import parse_wav_header
+from avgan.data.constants import CHUNK_SAMPLES, CHUNK_SECONDS, SAMPLE_RATE
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 SOUND_EXTENSIONS = (".wav",)
@@ -146,7 +147,7 @@ def check_sound(path: str) -> str | None:
             f"(pairs need 16-bit PCM at {SAMPLE_RATE} Hz)"
         )
     frames = info.data_bytes // (2 * info.channels)
-    if frames < int(CHUNK_SECONDS * SAMPLE_RATE):
+    if frames < CHUNK_SAMPLES:
         return f"wrong size: {frames} samples, shorter than {CHUNK_SECONDS} s"
     return None
 
@@ -213,50 +214,13 @@ def read_layout(
     problems = [Problem(images[k], "no matching chunk WAV") for k in images if k not in sounds]
     problems += [Problem(sounds[k], "no matching image") for k in sounds if k not in images]
     keys = [k for k in images if k in sounds]
-
-    bad: dict[tuple, Problem] = {}
-    if check_files:
-        jobs = [(k, images[k], check_image) for k in keys]
-        jobs += [(k, sounds[k], check_sound) for k in keys]
-        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-            results = pool.map(lambda job: job[2](job[1]), jobs)
-            bar = tqdm(
-                zip(jobs, results, strict=True),
-                total=len(jobs),
-                unit="file",
-                desc="checking pairs",
-                disable=not progress,
-            )
-            for (key, path, _), reason in bar:
-                if reason is not None:
-                    problems.append(Problem(path, reason))
-                    bad.setdefault(key, problems[-1])
-
+    bad = _check_pairs(keys, images, sounds, problems, workers, progress) if check_files else {}
     metadata = _read_metadata(root)
-    pairs = []
-    for key in keys:
-        if key in bad:
-            continue
-        split, instrument, stem = key
-        match = _STEM.match(stem)
-        row = metadata.get((split, stem))
-        pitch = int(row["pitch"]) if row and row.get("pitch") not in (None, "") else None
-        pose = None
-        if row and all(row.get(f) not in (None, "") for f in POSE_FIELDS):
-            pose = {f: float(row[f]) for f in POSE_FIELDS}
-        pairs.append(
-            Pair(
-                stem=stem,
-                split=split,
-                instrument=instrument,
-                recording=match["recording"] if match else stem,
-                chunk=int(match["chunk"]) if match else -1,
-                image=images[key],
-                sound=sounds[key],
-                pitch=pitch,
-                pose=pose,
-            )
-        )
+    pairs = [
+        _pair(key, images[key], sounds[key], metadata.get((key[0], key[2])))
+        for key in keys
+        if key not in bad
+    ]
     if not pairs:
         raise ValueError(f"{root}: no readable sound-image pairs ({len(problems)} problems)")
     pairs.sort(key=_natural_key)
@@ -266,21 +230,79 @@ def read_layout(
         problems=tuple(sorted(problems, key=lambda p: p.path)),
         instruments=tuple(sorted({p.instrument for p in pairs})),
     )
+    _warn_about(index)
+    return index
+
+
+def _check_pairs(
+    keys: list[tuple],
+    images: dict[tuple, str],
+    sounds: dict[tuple, str],
+    problems: list[Problem],
+    workers: int,
+    progress: bool,
+) -> dict[tuple, Problem]:
+    """Decodes both files of every pair; appends each bad file to `problems`.
+
+    Returns:
+        {key: the first problem} of the pairs with a bad file.
+    """
+    bad: dict[tuple, Problem] = {}
+    jobs = [(k, images[k], check_image) for k in keys]
+    jobs += [(k, sounds[k], check_sound) for k in keys]
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        results = pool.map(lambda job: job[2](job[1]), jobs)
+        bar = tqdm(
+            zip(jobs, results, strict=True),
+            total=len(jobs),
+            unit="file",
+            desc="checking pairs",
+            disable=not progress,
+        )
+        for (key, path, _), reason in bar:
+            if reason is not None:
+                problems.append(Problem(path, reason))
+                bad.setdefault(key, problems[-1])
+    return bad
+
+
+def _pair(key: tuple[str, str, str], image: str, sound: str, row: dict | None) -> Pair:
+    """The Pair of (split, instrument, stem), with pitch and pose from its metadata row."""
+    split, instrument, stem = key
+    match = _STEM.match(stem)
+    pitch = int(row["pitch"]) if row and row.get("pitch") not in (None, "") else None
+    pose = None
+    if row and all(row.get(f) not in (None, "") for f in POSE_FIELDS):
+        pose = {f: float(row[f]) for f in POSE_FIELDS}
+    return Pair(
+        stem=stem,
+        split=split,
+        instrument=instrument,
+        recording=match["recording"] if match else stem,
+        chunk=int(match["chunk"]) if match else -1,
+        image=image,
+        sound=sound,
+        pitch=pitch,
+        pose=pose,
+    )
+
+
+def _warn_about(index: PairIndex) -> None:
+    """Logs recordings found in more than one split and every skipped file."""
     splits_of: dict[str, set[str]] = {}
-    for pair in pairs:
+    for pair in index.pairs:
         splits_of.setdefault(pair.recording, set()).add(pair.split)
     leaked = sorted(r for r, splits in splits_of.items() if len(splits) > 1)
     if leaked:
         logging.warning(
             "%s: recordings in more than one split (the test is not held out): %s",
-            root,
+            index.root,
             ", ".join(leaked),
         )
     if index.problems:
         logging.warning(
             "skipped %d file(s) in %s:\n%s",
             len(index.problems),
-            root,
+            index.root,
             "\n".join(f"  {p}" for p in index.problems),
         )
-    return index

@@ -20,10 +20,10 @@ import numpy as np
 import tensorflow as tf
 
 from avgan.data import features
-from avgan.data.audio import CHUNK_SECONDS, IMAGE_SIZE, SAMPLE_RATE, resize_image
+from avgan.data.audio import resize_image
+from avgan.data.constants import CHUNK_SAMPLES, IMAGE_SIZE  # CHUNK_SAMPLES: also re-exported
 from avgan.data.layout import Pair, PairIndex
 
-CHUNK_SAMPLES = int(CHUNK_SECONDS * SAMPLE_RATE)
 WRONG_PAIR_MODES = ("instrument", "pose")
 
 
@@ -41,7 +41,22 @@ def load_picture(path: tf.Tensor, size: int = IMAGE_SIZE) -> tf.Tensor:
     return tf.ensure_shape(resize_image(image, size), [size, size, 3])
 
 
-def _select(index: PairIndex, split: str, instruments: list[str] | None) -> list[Pair]:
+def select_pairs(index: PairIndex, split: str, instruments: list[str] | None) -> list[Pair]:
+    """The pairs a pipeline over `split` streams, in the order its positions count them.
+
+    Args:
+        index: from `avgan.data.layout.read_layout`.
+        split: e.g. 'train'.
+        instruments: keep only these instrument names; None or empty keeps all.
+
+    Returns:
+        A list of `Pair`, grouped by class label (`index.label`, ascending), each class
+        in the index's order; len() is the number of elements in one pass. Position i
+        of `paired_dataset`, `sound_dataset` and `image_dataset` is element i.
+
+    Raises:
+        ValueError: the split has no pairs, or an instrument is not in the index.
+    """
     pairs = index.split(split)
     if instruments:
         unknown = sorted(set(instruments) - set(index.instruments))
@@ -60,7 +75,7 @@ def _positions(
     index: PairIndex, split: str, instruments, shuffle: bool, seed: int, repeat: bool
 ) -> tuple[tf.data.Dataset, list[Pair]]:
     """(stream of (step, position) int64, the selected pairs in position order)."""
-    pairs = _select(index, split, instruments)
+    pairs = select_pairs(index, split, instruments)
     dataset = tf.data.Dataset.range(len(pairs))
     if shuffle:
         dataset = dataset.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
@@ -123,6 +138,21 @@ def paired_dataset(
     if wrong_pairs not in WRONG_PAIR_MODES:
         raise ValueError(f"wrong_pairs must be one of {WRONG_PAIR_MODES}, got {wrong_pairs!r}")
     positions, pairs = _positions(index, split, instruments, shuffle, seed, repeat)
+    load = _paired_loader(index, pairs, split, wrong_pairs, seed)
+    if skip_batches:
+        positions = positions.skip(skip_batches * batch_size)
+    dataset = positions.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return _finish(dataset, batch_size, drop_remainder)
+
+
+def _class_runs(
+    index: PairIndex, pairs: list[Pair], split: str, wrong_pairs: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(label per pair, pairs per label, each label's first position) of `select_pairs`.
+
+    Raises:
+        ValueError: too few classes or pairs per class to draw `wrong_pairs` from.
+    """
     labels = np.array([index.label(p.instrument) for p in pairs], np.int64)
     n_labels = len(index.instruments)
     counts = np.bincount(labels, minlength=n_labels)
@@ -132,11 +162,15 @@ def paired_dataset(
         raise ValueError(f"split {split!r} has one instrument: no wrong pairs of Eq. 5")
     if wrong_pairs == "pose" and present.min() < 2:
         raise ValueError(f"split {split!r} has an instrument with one picture: no Eq. 6 pairs")
+    return labels, counts, starts
 
-    images = tf.constant([p.image for p in pairs])
-    sounds = tf.constant([p.sound for p in pairs])
-    labels_t, counts_t, starts_t = (tf.constant(a, tf.int64) for a in (labels, counts, starts))
-    total = tf.constant(len(pairs), tf.int64)
+
+def _wrong_position_fn(
+    labels_t: tf.Tensor, counts: np.ndarray, starts: np.ndarray, seed: int, wrong_pairs: str
+):
+    """(step, position) -> the wrong pair's position, drawn statelessly from (seed, step)."""
+    counts_t, starts_t = (tf.constant(a, tf.int64) for a in (counts, starts))
+    total = tf.constant(int(counts.sum()), tf.int64)  # all selected pairs
     seed_t = tf.constant(seed, tf.int64)
 
     def wrong_position(step, position):
@@ -151,6 +185,17 @@ def paired_dataset(
         r = start + tf.random.stateless_uniform([], key, 0, count - 1, dtype=tf.int64)
         return tf.where(r >= position, r + 1, r)
 
+    return wrong_position
+
+
+def _paired_loader(index: PairIndex, pairs: list[Pair], split: str, wrong_pairs: str, seed: int):
+    """(step, position) -> one element of `paired_dataset`: the pair and its wrong pair."""
+    labels, counts, starts = _class_runs(index, pairs, split, wrong_pairs)
+    images = tf.constant([p.image for p in pairs])
+    sounds = tf.constant([p.sound for p in pairs])
+    labels_t = tf.constant(labels, tf.int64)
+    wrong_position = _wrong_position_fn(labels_t, counts, starts, seed, wrong_pairs)
+
     def load(step, position):
         wrong = wrong_position(step, position)
         return {
@@ -164,10 +209,7 @@ def paired_dataset(
             "wrong_position": wrong,
         }
 
-    if skip_batches:
-        positions = positions.skip(skip_batches * batch_size)
-    dataset = positions.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return _finish(dataset, batch_size, drop_remainder)
+    return load
 
 
 def sound_dataset(

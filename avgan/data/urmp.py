@@ -57,7 +57,6 @@ import math
 import multiprocessing
 import os
 import re
-import sys
 import time
 
 import av
@@ -65,6 +64,7 @@ import numpy as np
 from tqdm import tqdm
 
 from avgan.data import audio
+from avgan.data.audio import CHUNK_SAMPLES as CHUNK_SAMPLES  # re-exported
 from avgan.data.builder import (
     check_settings,
     chunks_and_loudness,
@@ -73,12 +73,12 @@ from avgan.data.builder import (
     held_out,
     problem,
     read_part,
+    run_command,
     to_64,
     write_pair,
 )
 from avgan.data.files import write_text
 
-CHUNK_SAMPLES = int(round(audio.CHUNK_SECONDS * audio.SAMPLE_RATE))
 FORMAT_VERSION = 1
 INSTRUMENT_CODES = {
     "vn": "violin", "va": "viola", "vc": "cello", "db": "double_bass", "fl": "flute",
@@ -465,6 +465,33 @@ def build_urmp(urmp_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
     if not 0.0 <= validation_fraction < 1.0:
         raise ValueError(f"validation_fraction must be in [0, 1), got {validation_fraction}")
     crop_mode, crop_boxes = read_crop(crop)
+    pieces, problems = _discover_and_plan(urmp_dir, crop, crop_mode, crop_boxes, seed,
+                                          validation_fraction)  # fmt: skip
+    tracks = [t for piece in pieces for t in piece.tracks]
+    settings = {
+        "format_version": FORMAT_VERSION, "source": "urmp", "min_dbfs": min_dbfs,
+        "crop": crop if crop_mode != "file" else os.path.abspath(crop), "seed": seed,
+        "validation_fraction": validation_fraction, "image_size": audio.IMAGE_SIZE,
+    }  # fmt: skip
+    os.makedirs(os.path.join(root, ".parts"), exist_ok=True)
+    check_settings(root, {"settings": {**settings, "crop_boxes": crop_boxes},
+                          "tracks": [_track_fields(t) for t in tracks]}, "URMP")  # fmt: skip
+    jobs = _unfinished_jobs(root, pieces, min_dbfs, crop_mode, crop_boxes)
+    skipped = _run_jobs(jobs, len(tracks), workers, progress)
+    rows, track_report, silent, no_frame = _read_parts(root, tracks, skipped, problems)
+    return finish(root, settings, rows, METADATA_COLUMNS, {
+        "tracks": track_report,
+        "tracks_built": sum(1 for t in track_report if t["status"] == "built"),
+        "tracks_skipped": sum(1 for t in track_report if t["status"] == "skipped"),
+        "silent_chunks_dropped": silent,
+        "chunks_without_frame": no_frame,
+        "problems": problems,
+    })  # fmt: skip
+
+
+def _discover_and_plan(urmp_dir: str, crop: str, crop_mode: str, crop_boxes: dict | None,
+                       seed: int, fraction: float) -> tuple[list[Piece], list[dict]]:  # fmt: skip
+    """The planned pieces (`plan`) and the problems found so far, crop-file misses last."""
     pieces, problems = discover(urmp_dir)
     if crop_mode == "file":
         problems += [
@@ -472,22 +499,18 @@ def build_urmp(urmp_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
             for p in pieces
             if p.name not in crop_boxes
         ]
-    pieces = plan(pieces, seed, validation_fraction)
-    tracks = [t for piece in pieces for t in piece.tracks]
-    settings = {
-        "format_version": FORMAT_VERSION, "source": "urmp", "min_dbfs": min_dbfs,
-        "crop": crop if crop_mode != "file" else os.path.abspath(crop), "seed": seed,
-        "validation_fraction": validation_fraction, "image_size": audio.IMAGE_SIZE,
-    }  # fmt: skip
-    track_list = [
-        {"piece": t.piece, "track": t.track, "instrument": t.instrument,
-         "recording": t.recording, "split": t.split}
-        for t in tracks
-    ]  # fmt: skip
-    os.makedirs(os.path.join(root, ".parts"), exist_ok=True)
-    check_settings(root, {"settings": {**settings, "crop_boxes": crop_boxes},
-                          "tracks": track_list}, "URMP")  # fmt: skip
+    return plan(pieces, seed, fraction), problems
 
+
+def _track_fields(t: Track) -> dict:
+    """How dataset.json and the settings record name a track."""
+    return {"piece": t.piece, "track": t.track, "instrument": t.instrument,
+            "recording": t.recording, "split": t.split}  # fmt: skip
+
+
+def _unfinished_jobs(root: str, pieces: list[Piece], min_dbfs: float, crop_mode: str,
+                     crop_boxes: dict | None) -> list[_Job]:  # fmt: skip
+    """One job per piece with tracks that have no part file yet."""
     parts_dir = os.path.join(root, ".parts")
     jobs = []
     for piece in pieces:
@@ -496,7 +519,13 @@ def build_urmp(urmp_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
         )
         if todo:
             jobs.append(_Job(root, piece, todo, min_dbfs, crop_mode, crop_boxes))
-    bar = tqdm(total=len(tracks), initial=len(tracks) - sum(len(j.tracks) for j in jobs),
+    return jobs
+
+
+def _run_jobs(jobs: list[_Job], n_tracks: int, workers: int,
+              progress: bool) -> dict[tuple[str, int], list[dict]]:  # fmt: skip
+    """Builds the jobs' pieces. Returns {(piece, track): problems} of the skipped tracks."""
+    bar = tqdm(total=n_tracks, initial=n_tracks - sum(len(j.tracks) for j in jobs),
                unit="track", desc="URMP -> Sub-URMP", disable=not progress)  # fmt: skip
     skipped: dict[tuple[str, int], list[dict]] = {}
     if workers > 1 and len(jobs) > 1:
@@ -512,13 +541,21 @@ def build_urmp(urmp_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
             _collect(results, skipped)
             bar.update(len(results))
     bar.close()
+    return skipped
 
+
+def _read_parts(root: str, tracks: list[Track], skipped: dict,
+                problems: list[dict]) -> tuple[list[dict], list[dict], int, int]:  # fmt: skip
+    """Reads every track's part file back, in track order; appends their problems.
+
+    Returns:
+        (metadata rows, the tracks' report, silent chunks dropped, chunks without frame).
+    """
     rows, track_report = [], []
     silent = no_frame = 0
     for t in tracks:
-        part = read_part(os.path.join(parts_dir, t.part_name))
-        entry = {"piece": t.piece, "track": t.track, "instrument": t.instrument,
-                 "recording": t.recording, "split": t.split}  # fmt: skip
+        part = read_part(os.path.join(root, ".parts", t.part_name))
+        entry = _track_fields(t)
         if part is None:
             problems += skipped.get((t.piece, t.track), [])
             track_report.append({**entry, "status": "skipped"})
@@ -529,14 +566,7 @@ def build_urmp(urmp_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
         no_frame += part["no_frame"]
         track_report.append({**entry, "status": "built", "chunks": part["chunks"],
                              "kept": part["kept"], "silent": part["silent"]})  # fmt: skip
-    return finish(root, settings, rows, METADATA_COLUMNS, {
-        "tracks": track_report,
-        "tracks_built": sum(1 for t in track_report if t["status"] == "built"),
-        "tracks_skipped": sum(1 for t in track_report if t["status"] == "skipped"),
-        "silent_chunks_dropped": silent,
-        "chunks_without_frame": no_frame,
-        "problems": problems,
-    })  # fmt: skip
+    return rows, track_report, silent, no_frame
 
 
 def _collect(results, skipped: dict) -> None:
@@ -574,12 +604,15 @@ def _main(argv: list[str]) -> None:
     print(format_report(summary))
 
 
-if __name__ == "__main__":
-    from absl import app
+def run(argv: list[str] | None = None, flags_parser=None) -> None:
+    """The command line (`python -m avgan.data.urmp`, `avgan-data urmp`): see
+    `avgan.data.builder.run_command`."""
+    run_command(_main, _define_flags, argv, flags_parser)
 
+
+if __name__ == "__main__":
     # Run the imported module's functions, so worker processes unpickle
     # avgan.data.urmp._Job rather than __main__._Job.
     from avgan.data import urmp
 
-    urmp._define_flags()
-    app.run(urmp._main, argv=sys.argv)
+    urmp.run()

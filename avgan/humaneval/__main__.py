@@ -1,4 +1,4 @@
-"""python -m avgan.humaneval {prepare,serve,summarize} ...
+"""python -m avgan.humaneval {prepare,serve,summarize} ...   (installed: avgan-humaneval ...)
 
   prepare   --models DIR [DIR ...] [--ground_truth DIR] [--sets 10] --out STUDY
             [--seed N] [--size 64] [--instruments NAME ...]
@@ -14,9 +14,12 @@ import argparse
 import ipaddress
 import sys
 
+PROG = "python -m avgan.humaneval"
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m avgan.humaneval", description="Human evaluation.")
+
+def parser(prog: str = PROG) -> argparse.ArgumentParser:
+    """The command line's parser; `prog` is the command its usage and errors name."""
+    p = argparse.ArgumentParser(prog=prog, description="Human evaluation.")
     sub = p.add_subparsers(dest="command", required=True)
 
     prep = sub.add_parser("prepare", help="build a blind rating study from method folders")
@@ -63,8 +66,18 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
+    """Runs one command.
+
+    Args:
+        argv: the arguments after the program name; default sys.argv[1:].
+        prog: the command named in usage and error messages.
+
+    Returns:
+        The exit status: 0, or 2 after printing `error: ...` for a missing or existing
+        folder or bad input. argparse exits with 2 itself on bad arguments.
+    """
+    args = parser(prog).parse_args(argv)
     try:
         if args.command == "prepare":
             from avgan.humaneval.study import prepare
@@ -99,6 +112,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0
+
+
+def run() -> None:
+    """Console-script entry point `avgan-humaneval`: exits with main()'s status."""
+    sys.exit(main(prog="avgan-humaneval"))
 
 
 if __name__ == "__main__":

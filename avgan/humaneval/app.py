@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
+from collections.abc import Callable
 
 from flask import (
     Flask,
@@ -62,16 +64,36 @@ def image_files(study: dict, study_dir: str) -> dict[str, str]:
 
 
 def create_app(study_dir: str, db_path: str | None = None) -> Flask:
-    """The app for one study; scores go to `db_path` (default STUDY/scores.sqlite)."""
+    """The app for one study; scores go to `db_path` (default STUDY/scores.sqlite).
+
+    Args:
+        study_dir: a folder written by `prepare`.
+        db_path: the SQLite file; created with its schema if missing.
+
+    Returns:
+        The Flask app, serving the pages and endpoints of the module docstring.
+
+    Raises:
+        ValueError: study.json is unsupported or lists a picture outside STUDY/images.
+    """
     study = load(study_dir)
     sets = public_sets(study)
-    set_index = {s["id"]: k for k, s in enumerate(sets)}
     files = image_files(study, study_dir)
     db_path = db_path or os.path.join(study_dir, DB_FILE)
     store.connect(db_path).close()  # creates the schema and switches the file to WAL
 
     app = Flask(__name__)
     app.config.update(STUDY_DIR=study_dir, DB_PATH=db_path, JSON_SORT_KEYS=False)
+    db = _connection_per_request(app, db_path)
+    app.after_request(_headers)
+    _add_rating_routes(app, sets, db)
+    _add_image_route(app, files)
+    _add_progress_route(app, sets, db)
+    return app
+
+
+def _connection_per_request(app: Flask, db_path: str) -> Callable[[], sqlite3.Connection]:
+    """Returns db(): the request's own connection, opened on first use, closed at teardown."""
 
     def db():
         if "db" not in g:
@@ -84,29 +106,42 @@ def create_app(study_dir: str, db_path: str | None = None) -> Flask:
         if conn is not None:
             conn.close()
 
-    @app.after_request
-    def headers(response):
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; img-src 'self'; object-src 'none'; frame-ancestors 'none'"
-        )
-        if request.endpoint not in ("static", "image"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
+    return db
 
-    def rater_arg(value: str | None) -> str:
-        rater = (value or "").strip()
-        if not store.valid_rater(rater):
-            abort(400, "Rater id: 1-64 letters, digits, _ . @ -, starting with a letter or digit.")
-        return rater
 
-    def progress(rater: str) -> tuple[int, int | None, dict[str, int]]:
-        """(sets fully scored, index of the first set not fully scored or None, scores)."""
-        scores = store.scored_images(db(), rater)
-        done = [all(i in scores for i in s["images"]) for s in sets]
-        first = next((k for k, d in enumerate(done) if not d), None)
-        return sum(done), first, scores
+def _headers(response: Response) -> Response:
+    """Security headers on every response; no caching except of pictures and static files."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self'; object-src 'none'; frame-ancestors 'none'"
+    )
+    if request.endpoint not in ("static", "image"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _rater_arg(value: str | None) -> str:
+    """The rater id of a request, stripped; 400 unless valid."""
+    rater = (value or "").strip()
+    if not store.valid_rater(rater):
+        abort(400, "Rater id: 1-64 letters, digits, _ . @ -, starting with a letter or digit.")
+    return rater
+
+
+def _progress(
+    conn: sqlite3.Connection, sets: list[dict], rater: str
+) -> tuple[int, int | None, dict[str, int]]:
+    """(sets fully scored, index of the first set not fully scored or None, scores)."""
+    scores = store.scored_images(conn, rater)
+    done = [all(i in scores for i in s["images"]) for s in sets]
+    first = next((k for k, d in enumerate(done) if not d), None)
+    return sum(done), first, scores
+
+
+def _add_rating_routes(app: Flask, sets: list[dict], db: Callable[[], sqlite3.Connection]) -> None:
+    """GET / (rater id form), GET /rate (the next set) and POST /rate (its scores)."""
+    set_index = {s["id"]: k for k, s in enumerate(sets)}
 
     @app.get("/")
     def index():
@@ -114,8 +149,8 @@ def create_app(study_dir: str, db_path: str | None = None) -> Flask:
 
     @app.get("/rate")
     def rate():
-        rater = rater_arg(request.args.get("rater"))
-        scored, k, scores = progress(rater)
+        rater = _rater_arg(request.args.get("rater"))
+        scored, k, scores = _progress(db(), sets, rater)
         if k is None:
             return render_template("done.html", rater=rater, total=len(sets))
         current = sets[k]
@@ -134,7 +169,7 @@ def create_app(study_dir: str, db_path: str | None = None) -> Flask:
 
     @app.post("/rate")
     def submit():
-        rater = rater_arg(request.form.get("rater"))
+        rater = _rater_arg(request.form.get("rater"))
         set_id = request.form.get("set_id", "")
         if set_id not in set_index:
             abort(400, "Unknown set.")
@@ -151,6 +186,10 @@ def create_app(study_dir: str, db_path: str | None = None) -> Flask:
         store.save_set(db(), rater, set_id, scores)
         return redirect(url_for("rate", rater=rater), code=303)
 
+
+def _add_image_route(app: Flask, files: dict[str, str]) -> None:
+    """GET /image/<id>: a study picture by its opaque id, else 404."""
+
     @app.get("/image/<image_id>")
     def image(image_id: str):
         path = files.get(image_id) if IMAGE_ID.match(image_id) else None
@@ -163,15 +202,17 @@ def create_app(study_dir: str, db_path: str | None = None) -> Flask:
         response.cache_control.max_age = 3600
         return response
 
+
+def _add_progress_route(app: Flask, sets: list[dict], db: Callable[[], sqlite3.Connection]) -> None:
+    """GET /api/raters/<ID>/progress."""
+
     @app.get("/api/raters/<rater>/progress")
     def api_progress(rater: str):
-        rater = rater_arg(rater)
-        scored, k, _ = progress(rater)
+        rater = _rater_arg(rater)
+        scored, k, _ = _progress(db(), sets, rater)
         return jsonify(
             rater=rater,
             total_sets=len(sets),
             scored_sets=scored,
             next_set=None if k is None else k + 1,
         )
-
-    return app

@@ -104,68 +104,39 @@ def prepare(
     ground_truth_name: str = "ground truth",
     log=print,
 ) -> dict:
-    """Builds STUDY (see the module docstring) and returns the study dict written to study.json."""
+    """Builds STUDY (see the module docstring) and returns the study dict written to study.json.
+
+    Args:
+        models: one folder per method (`scan`).
+        out: the study folder; must be new or empty.
+        ground_truth: real pictures in the same layout, or a Sub-URMP root.
+        sets: sets per instrument.
+        seed: seeds the sets' choice and order; None draws one (recorded in study.json).
+        size: every picture is resized to size x size; 0 keeps sizes.
+        instruments: only these (each must be in every source); default: all common ones.
+        ground_truth_name: the ground truth's method name.
+        log: called with the one-line report.
+
+    Returns:
+        The study dict: sets, each set's images (id, file, method, source) in shown order.
+
+    Raises:
+        ValueError: bad --sets, clashing method names, fewer than two sources, an
+            instrument missing, or too few pictures.
+        FileNotFoundError: a source folder is missing.
+        FileExistsError: `out` exists and is not empty.
+    """
     if sets < 1:
         raise ValueError(f"--sets must be >= 1, got {sets}")
-    sources = [scan(d) for d in models]
-    if ground_truth:
-        sources.append(scan(ground_truth, ground_truth_name))
+    sources = _sources(models, ground_truth, ground_truth_name)
     names = [s.name for s in sources]
-    if len(set(names)) != len(names):
-        raise ValueError(f"method names must differ (basename or method.json): {names}")
-    if len(sources) < 2:
-        raise ValueError("need at least two sources (methods and/or --ground_truth)")
-
-    common = sorted(set.intersection(*(set(s.images) for s in sources)))
-    if instruments:
-        missing = sorted(set(instruments) - set(common))
-        if missing:
-            raise ValueError(f"instruments not found in every source: {missing}")
-        common = [i for i in common if i in instruments]
-    else:
-        skipped = sorted(set.union(*(set(s.images) for s in sources)) - set(common))
-        if skipped:
-            print(f"skipping instruments missing from some source: {skipped}", file=sys.stderr)
-    if not common:
-        raise ValueError("no instrument is present in every source")
-    counts = {f"{s.name}/{i}": len(s.images[i]) for i in common for s in sources}
-    short = {key: n for key, n in counts.items() if n < sets}
-    if short:
-        raise ValueError(f"fewer than --sets={sets} pictures for: {short}")
-
+    common = _common_instruments(sources, instruments, sets)
     if os.path.exists(out) and os.listdir(out):
         raise FileExistsError(f"{out} exists and is not empty")
     os.makedirs(os.path.join(out, IMAGES_DIR), exist_ok=True)
 
     seed = secrets.randbits(32) if seed is None else seed
-    rng = random.Random(seed)
-    study_sets = []
-    for instrument in common:
-        stems = sorted(set.intersection(*(set(s.images[instrument]) for s in sources)))
-        paired = len(stems) >= sets
-        if paired:
-            chosen = rng.sample(stems, sets)
-            picks = {s.name: chosen for s in sources}
-        else:
-            picks = {s.name: rng.sample(sorted(s.images[instrument]), sets) for s in sources}
-        for k in range(sets):
-            images = []
-            for s in sources:
-                image_id = secrets.token_hex(16)
-                original = s.images[instrument][picks[s.name][k]]
-                file = f"{IMAGES_DIR}/{image_id}.png"
-                images.append({"id": image_id, "file": file, "method": s.name, "source": original})
-            rng.shuffle(images)
-            for im in images:  # written in the shown order: file times tell nothing either
-                _write_png(im["source"], os.path.join(out, im["file"]), size)
-            study_sets.append(
-                {
-                    "id": f"set-{len(study_sets) + 1:04d}",
-                    "instrument": instrument,
-                    "paired_by_stem": paired,
-                    "images": images,
-                }
-            )
+    study_sets = _draw_sets(sources, common, sets, random.Random(seed), out, size)
     study = {
         "format_version": FORMAT_VERSION,
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -187,6 +158,84 @@ def prepare(
         f"{n_images} images from {len(names)} sources: {', '.join(names)}"
     )
     return study
+
+
+def _sources(models: list[str], ground_truth: str | None, ground_truth_name: str) -> list[Source]:
+    """The scanned methods, then the ground truth; ValueError on clashing names or < 2."""
+    sources = [scan(d) for d in models]
+    if ground_truth:
+        sources.append(scan(ground_truth, ground_truth_name))
+    names = [s.name for s in sources]
+    if len(set(names)) != len(names):
+        raise ValueError(f"method names must differ (basename or method.json): {names}")
+    if len(sources) < 2:
+        raise ValueError("need at least two sources (methods and/or --ground_truth)")
+    return sources
+
+
+def _common_instruments(
+    sources: list[Source], instruments: list[str] | None, sets: int
+) -> list[str]:
+    """The instruments to rate: in every source (and in `instruments`), each with at least
+    `sets` pictures per source. Says on stderr which ones are skipped; ValueError if none."""
+    common = sorted(set.intersection(*(set(s.images) for s in sources)))
+    if instruments:
+        missing = sorted(set(instruments) - set(common))
+        if missing:
+            raise ValueError(f"instruments not found in every source: {missing}")
+        common = [i for i in common if i in instruments]
+    else:
+        skipped = sorted(set.union(*(set(s.images) for s in sources)) - set(common))
+        if skipped:
+            print(f"skipping instruments missing from some source: {skipped}", file=sys.stderr)
+    if not common:
+        raise ValueError("no instrument is present in every source")
+    counts = {f"{s.name}/{i}": len(s.images[i]) for i in common for s in sources}
+    short = {key: n for key, n in counts.items() if n < sets}
+    if short:
+        raise ValueError(f"fewer than --sets={sets} pictures for: {short}")
+    return common
+
+
+def _draw_sets(sources: list[Source], common: list[str], sets: int, rng: random.Random,
+               out: str, size: int) -> list[dict]:  # fmt: skip
+    """Picks `sets` sets per instrument and writes their pictures; returns the sets."""
+    study_sets = []
+    for instrument in common:
+        stems = sorted(set.intersection(*(set(s.images[instrument]) for s in sources)))
+        paired = len(stems) >= sets
+        if paired:
+            chosen = rng.sample(stems, sets)
+            picks = {s.name: chosen for s in sources}
+        else:
+            picks = {s.name: rng.sample(sorted(s.images[instrument]), sets) for s in sources}
+        for k in range(sets):
+            images = _write_set(sources, instrument, [picks[s.name][k] for s in sources], rng,
+                                out, size)  # fmt: skip
+            study_sets.append(
+                {
+                    "id": f"set-{len(study_sets) + 1:04d}",
+                    "instrument": instrument,
+                    "paired_by_stem": paired,
+                    "images": images,
+                }
+            )
+    return study_sets
+
+
+def _write_set(sources: list[Source], instrument: str, stems: list[str], rng: random.Random,
+               out: str, size: int) -> list[dict]:  # fmt: skip
+    """One set: source i's picture `stems[i]` under a new opaque id, shuffled, written."""
+    images = []
+    for s, stem in zip(sources, stems, strict=True):
+        image_id = secrets.token_hex(16)
+        original = s.images[instrument][stem]
+        file = f"{IMAGES_DIR}/{image_id}.png"
+        images.append({"id": image_id, "file": file, "method": s.name, "source": original})
+    rng.shuffle(images)
+    for im in images:  # written in the shown order: file times tell nothing either
+        _write_png(im["source"], os.path.join(out, im["file"]), size)
+    return images
 
 
 def load(study_dir: str) -> dict:

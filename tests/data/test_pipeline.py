@@ -105,6 +105,26 @@ def test_instrument_filter_and_errors(index):
         pipeline.paired_dataset(index, "train", 4, wrong_pairs="colour")
 
 
+def test_select_pairs_groups_classes_and_positions_index_it(index):
+    pairs = pipeline.select_pairs(index, "train", None)
+    assert len(pairs) == 24
+    labels = [index.label(p.instrument) for p in pairs]
+    assert labels == sorted(labels)  # one contiguous run per class
+    assert [p.stem for p in pairs if p.instrument == "flute"] == [
+        p.stem for p in index.split("train") if p.instrument == "flute"
+    ]  # the index's order within a class
+    assert {p.instrument for p in pipeline.select_pairs(index, "train", ["flute"])} == {"flute"}
+    # A dataset's `position` is the pair's place in this list: its picture is that pair's.
+    batch = _batches(pipeline.paired_dataset(index, "train", 8, seed=2), 1)[0]
+    for position, image in zip(batch["position"], batch["image"], strict=True):
+        instrument, recording, chunk = decode_colour(image)
+        pair = pairs[position]
+        assert (pair.instrument, pair.chunk) == (INSTRUMENTS[instrument], chunk)
+        assert pair.recording == f"{pair.instrument}{recording:02d}"
+    with pytest.raises(ValueError, match="unknown instrument"):
+        pipeline.select_pairs(index, "train", ["banjo"])
+
+
 def test_classifier_datasets(index):
     sounds, labels = next(iter(pipeline.sound_dataset(index, "validation", 12, shuffle=False)))
     assert sounds.shape == (12, 22050)

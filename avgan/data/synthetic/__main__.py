@@ -63,6 +63,17 @@ def main(argv: list[str]) -> None:
         print(f"contact sheet: {sheet.contact_sheet(FLAGS.out, path)}")
 
 
+def run(argv: list[str] | None = None, flags_parser=app.parse_flags_with_usage) -> None:
+    """The command line: parses the flags of `argv` (default sys.argv) and builds.
+
+    Args:
+        argv: the program name, then the flags; `--contact-sheet` may be dashed.
+        flags_parser: absl's flag parser (`avgan-data` passes one listing these flags
+            under --help).
+    """
+    argv = _accept_dashed_contact_sheet(sys.argv if argv is None else argv)
+    app.run(main, argv=argv, flags_parser=flags_parser)
+
+
 if __name__ == "__main__":
-    sys.argv = _accept_dashed_contact_sheet(sys.argv)
-    app.run(main)
+    run()

@@ -30,13 +30,12 @@ import numpy as np
 from tqdm import tqdm
 
 from avgan.data import builder
+from avgan.data.constants import CHUNK_SAMPLES, IMAGE_SIZE, SAMPLE_RATE
 from avgan.data.files import write_text
 from avgan.data.synthetic import draw, render
 from avgan.data.synthetic.instruments import INSTRUMENT_NAMES, instrument, pose_for
 from avgan.data.synthetic.score import melody, sounding_at
 
-SAMPLE_RATE = 44100
-CHUNK_SAMPLES = SAMPLE_RATE // 2
 SPLITS = builder.SPLITS
 METADATA_COLUMNS = (
     "stem",
@@ -79,7 +78,7 @@ class BuildConfig:
     seconds: float = 10.0
     validation_recordings: int | None = None
     min_dbfs: float = -40.0
-    image_size: int = 64
+    image_size: int = IMAGE_SIZE
     soundfont: str | None = None
 
     def held_out(self) -> int:

@@ -24,6 +24,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
+from avgan.data.constants import IMAGE_SIZE
 from avgan.data.synthetic.instruments import OCTAVE_KEY_BIT, WOODWIND_HOLES, Pose, instrument
 
 RGB = tuple[int, int, int]
@@ -245,16 +246,19 @@ def _holes(
     )
 
 
+# Per bowed instrument: origin (figure units), angle of the neck axis, size, where the bow
+# crosses the strings (fraction of the body from the bottom), bow direction and length.
+_BOWED_PLACEMENT = {
+    "violin": ((0.03, -0.04), -12.0, 1.12, -36.0, 0.3),
+    "viola": ((0.03, -0.035), -12.0, 1.3, -36.0, 0.33),
+    "cello": ((0.0, 0.47), -82.0, 2.7, 4.0, 0.3),
+    "double_bass": ((0.14, 0.64), -97.0, 4.0, 6.0, 0.3),
+}
+
+
 def _bowed(pen: _Pen, pose: Pose, pal, name: str, skin: RGB):
     """Violin/viola under the chin, cello between the knees, double bass standing beside."""
-    # Per instrument: origin (figure units), angle of the neck axis, size, where the bow
-    # crosses the strings (fraction of the body from the bottom), bow direction and length.
-    origin, angle, k, bow_angle, bow_len = {
-        "violin": ((0.03, -0.04), -12.0, 1.12, -36.0, 0.3),
-        "viola": ((0.03, -0.035), -12.0, 1.3, -36.0, 0.33),
-        "cello": ((0.0, 0.47), -82.0, 2.7, 4.0, 0.3),
-        "double_bass": ((0.14, 0.64), -97.0, 4.0, 6.0, 0.3),
-    }[name]
+    origin, angle, k, bow_angle, bow_len = _BOWED_PLACEMENT[name]
     rest = not pose.playing
     if rest and name in ("violin", "viola"):  # lowered to the left hip, neck down
         origin, angle = (0.16, 0.08), 100.0
@@ -264,6 +268,25 @@ def _bowed(pen: _Pen, pose: Pose, pal, name: str, skin: RGB):
     neck_end, scroll = 0.235 * k, 0.012 * k
     if name == "double_bass":
         body, neck_end = 0.125 * k, 0.21 * k  # a long neck on a sloping body
+    _bowed_body(ip, pal, k, body, bout, neck_end, scroll)
+    if rest:
+        left, right, bow = _bowed_at_rest(pen, name, bow_len)
+    else:
+        left, right, bow = _bowing(pen, ip, pose, k, body, neck_end, bow_angle, bow_len)
+
+    def front() -> None:
+        (x0, y0), (x1, y1) = bow
+        pen.line([(x0, y0), (x1, y1)], (40, 26, 16), 0.011)  # stick
+        pen.line([(x0, y0 + 0.009), (x1, y1 + 0.009)], (240, 236, 222), 0.008)  # hair
+        pen.ellipse(x0, y0, 0.012, 0.012, (30, 25, 20))  # frog
+
+    return left, right, front
+
+
+def _bowed_body(
+    ip: _Pen, pal, k: float, body: float, bout: float, neck_end: float, scroll: float
+) -> None:
+    """Draws a bowed instrument in its local frame (see `_bowed`): body, neck, strings."""
     ip.line([(-0.01 * k, 0), (0.0, 0)], pal["dark"], 0.006 * k)  # endpin / chin rest
     for cx, r in ((0.28, 1.0), (0.74, 0.82)):  # lower and upper bouts, a waist between
         ip.ellipse(body * cx, 0, body * 0.3 * r, bout * r, pal["dark"])
@@ -309,35 +332,44 @@ def _bowed(pen: _Pen, pose: Pose, pal, name: str, skin: RGB):
     ip.line([(body * 0.2, 0), (neck_end, 0)], (225, 220, 200), 0.002 * k)  # strings
     ip.line([(body * 0.33, -bout * 0.35), (body * 0.33, bout * 0.35)], (230, 205, 160), 0.004 * k)
 
-    if rest:  # left hand off the neck, bow hanging from the right hand
-        left = pen.px(0.14, 0.2) if name in ("violin", "viola") else pen.px(0.13, 0.24)
-        rh = (-0.14, 0.24)
-        if name == "double_bass":
-            rh = (-0.12, 0.25)
-        right = pen.px(*rh)
-        bow = [rh, (rh[0] + 0.06, rh[1] + bow_len * 0.95)]
-    else:
-        # Stopping hand: 0 at the scroll, 1 where the neck meets the body.
-        hx = neck_end - pose.hand * (neck_end - body * 0.95)
-        left = ip.px(hx, 0.012 * k)
-        # The bow crosses the strings near the bridge; string 0-3 tilts it, `bow` slides it.
-        cx, cy = ip.px(body * 0.4, 0)
-        a = math.radians(bow_angle + (pose.string - 1.5) * 5.0)
-        ux, uy = math.cos(a) * bow_len * pen.k, math.sin(a) * bow_len * pen.k
-        frog = (cx - pose.bow * ux, cy - pose.bow * uy)
-        right = frog
-        inv = 1.0 / pen.k
-        o = pen.px(0, 0)
-        to_fig = lambda p: ((p[0] - o[0]) * inv, (p[1] - o[1]) * inv)  # noqa: E731
-        bow = [to_fig(frog), to_fig((frog[0] + ux, frog[1] + uy))]
 
-    def front() -> None:
-        (x0, y0), (x1, y1) = bow
-        pen.line([(x0, y0), (x1, y1)], (40, 26, 16), 0.011)  # stick
-        pen.line([(x0, y0 + 0.009), (x1, y1 + 0.009)], (240, 236, 222), 0.008)  # hair
-        pen.ellipse(x0, y0, 0.012, 0.012, (30, 25, 20))  # frog
+def _bowed_at_rest(pen: _Pen, name: str, bow_len: float):
+    """(left hand px, right hand px, bow in figure units): the left hand off the neck, the
+    bow hanging from the right hand."""
+    left = pen.px(0.14, 0.2) if name in ("violin", "viola") else pen.px(0.13, 0.24)
+    rh = (-0.14, 0.24)
+    if name == "double_bass":
+        rh = (-0.12, 0.25)
+    right = pen.px(*rh)
+    bow = [rh, (rh[0] + 0.06, rh[1] + bow_len * 0.95)]
+    return left, right, bow
 
-    return left, right, front
+
+def _bowing(
+    pen: _Pen,
+    ip: _Pen,
+    pose: Pose,
+    k: float,
+    body: float,
+    neck_end: float,
+    bow_angle: float,
+    bow_len: float,
+):
+    """(left hand px, right hand px, bow in figure units) while playing `pose`."""
+    # Stopping hand: 0 at the scroll, 1 where the neck meets the body.
+    hx = neck_end - pose.hand * (neck_end - body * 0.95)
+    left = ip.px(hx, 0.012 * k)
+    # The bow crosses the strings near the bridge; string 0-3 tilts it, `bow` slides it.
+    cx, cy = ip.px(body * 0.4, 0)
+    a = math.radians(bow_angle + (pose.string - 1.5) * 5.0)
+    ux, uy = math.cos(a) * bow_len * pen.k, math.sin(a) * bow_len * pen.k
+    frog = (cx - pose.bow * ux, cy - pose.bow * uy)
+    right = frog
+    inv = 1.0 / pen.k
+    o = pen.px(0, 0)
+    to_fig = lambda p: ((p[0] - o[0]) * inv, (p[1] - o[1]) * inv)  # noqa: E731
+    bow = [to_fig(frog), to_fig((frog[0] + ux, frog[1] + uy))]
+    return left, right, bow
 
 
 def _woodwind_pen(
@@ -715,7 +747,7 @@ def draw_frame(
     room: Room,
     pose: Pose,
     jitter: tuple[float, float] = (0.0, 0.0),
-    size: int = 64,
+    size: int = IMAGE_SIZE,
 ) -> np.ndarray:
     """One picture of `player` in `room` playing `instrument_name` in `pose`.
 

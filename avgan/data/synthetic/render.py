@@ -15,6 +15,8 @@ import subprocess
 import tempfile
 from collections.abc import Sequence
 
+from avgan.data.constants import SAMPLE_RATE
+
 # Searched in order when no soundfont is given; the first that exists is used.
 DEFAULT_SOUNDFONTS = (
     "/usr/share/sounds/sf2/TimGM6mb.sf2",
@@ -120,7 +122,7 @@ def render_notes(
     program: int,
     out_wav: str,
     *,
-    sample_rate: int = 44100,
+    sample_rate: int = SAMPLE_RATE,
     soundfont: str | None = None,
     gain: float = 0.5,
 ) -> str:

@@ -1,23 +1,102 @@
-"""Typed configuration and the named presets (paper, cpu, tiny).
+"""One configuration for every run: nested dataclasses and the named presets.
 
-A run's configuration is resolved in order: the preset's defaults, then command-line
-overrides; the result is written as JSON into the model directory, so a run can be
-read back and reproduced.
+A run's configuration is resolved in order: the preset's defaults, then the command
+line's overrides. Entry points only map their flags to fields; every library
+function takes a `Config`. Each value is checked once, here, when its section is
+made: a bad value raises `ValueError` naming the field, the value and what is
+allowed. The resolved configuration is written as `config.json` into the model dir
+(`avgan.run_dir`), so a run can be read back and reproduced.
+
+    Config
+      preset, mode
+      data     DataConfig      where the pairs come from
+      model    ModelConfig     network sizes and layers
+      train    TrainConfig     optimisation
+      gan      GanConfig       what a GAN run trains (variant, encoders, DiffAugment, ...)
+      runtime  RuntimeConfig   where and how it runs (strategy, precision, XLA)
+
+Standard library only, so the command line can list the choices without importing
+TensorFlow, and every layer of the package can read it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
+import math
 from typing import Any
 
-from avgan.data.files import write_text
-
+# Modes of `avgan.train`: the three GANs, then the encoders they condition on or are
+# judged by.
+GAN_MODES = ("s2i", "s2i_pose", "i2s")
+CLASSIFIER_MODES = (
+    "sound_classifier",
+    "pitch_sound_classifier",
+    "image_classifier",
+    "sound_autoencoder",
+)
+MODES = GAN_MODES + CLASSIFIER_MODES
+# S2I variants (paper §5.2): classifier encoding, no mismatch term, autoencoder encoding.
+VARIANTS = ("c", "n", "a")
+# The sound classifier's input representations (paper Table 1).
+REPRESENTATIONS = ("stft", "cqt", "mfcc", "ms", "lms")
 # How the GAN generators double a feature map: DCGAN's transposed convolutions (the
-# paper's), or nearest-neighbour resizing then a convolution (not in the paper). Here,
-# not in avgan.models, so the command line can list them without importing Keras.
+# paper's), or nearest-neighbour resizing then a convolution (not in the paper).
 UPSAMPLINGS = ("deconv", "resize")
+# DiffAugment policies (`avgan.training.augment`); time_translation is for spectrograms.
+AUGMENT_POLICIES = ("color", "translation", "cutout", "time_translation")
+STRATEGIES = ("auto", "mirrored", "multi_worker", "one_device")
+
+
+def _fail(field: str, value: Any, allowed: str) -> None:
+    raise ValueError(f"{field}={value!r}: {allowed}")
+
+
+def _choice(field: str, value: Any, choices: tuple) -> None:
+    if value not in choices:
+        _fail(field, value, f"must be one of {', '.join(map(str, choices))}")
+
+
+def _at_least(field: str, value: Any, low: float, kind: type = int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int):
+        _fail(field, value, f"must be {'a number' if kind is float else 'an integer'} >= {low}")
+    if not math.isfinite(value) or value < low:
+        _fail(field, value, f"must be a finite {'number' if kind is float else 'integer'} >= {low}")
+
+
+def parse_policy(policy: str) -> tuple[str, ...]:
+    """'color,translation,cutout' -> ('color', 'translation', 'cutout'); '' -> ().
+
+    ValueError naming the unknown part otherwise."""
+    parts = tuple(p.strip() for p in policy.split(",") if p.strip())
+    unknown = [p for p in parts if p not in AUGMENT_POLICIES]
+    if unknown:
+        raise ValueError(
+            f"unknown augmentation {', '.join(unknown)!s} in {policy!r}; valid: "
+            f"{', '.join(AUGMENT_POLICIES)} (comma-separated)"
+        )
+    return parts
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    """Where the pairs come from.
+
+    Attributes:
+        root: a Sub-URMP-layout folder; empty means the synthetic ensemble
+            `synthetic_preset`, built on first use.
+        synthetic_preset: the synthetic ensemble's preset (small, full, tiny, ...).
+        seed: the synthetic ensemble's seed.
+    """
+
+    root: str = ""
+    synthetic_preset: str = "small"
+    seed: int = 0
+
+    def __post_init__(self):
+        if not self.root and not self.synthetic_preset:
+            _fail("data.synthetic_preset", self.synthetic_preset, "needed when data.root is empty")
+        _at_least("data.seed", self.seed, 0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +122,13 @@ class ModelConfig:
     representation: str = "lms"
     upsampling: str = "deconv"
 
+    def __post_init__(self):
+        for name in ("width", "z_dim", "encoding_dim"):
+            _at_least(f"model.{name}", getattr(self, name), 1)
+        _choice("model.conv_layers", self.conv_layers, (3, 4))
+        _choice("model.representation", self.representation, REPRESENTATIONS)
+        _choice("model.upsampling", self.upsampling, UPSAMPLINGS)
+
     @property
     def encoder_scale(self) -> float:
         return self.width / 64.0
@@ -59,32 +145,152 @@ class TrainConfig:
     classifier_learning_rate: float = 1e-3
     seed: int = 0
 
+    def __post_init__(self):
+        _at_least("train.batch_size", self.batch_size, 1)
+        _at_least("train.epochs", self.epochs, 1)
+        _at_least("train.seed", self.seed, 0)
+        for name in ("learning_rate", "classifier_learning_rate"):
+            value = getattr(self, name)
+            _at_least(f"train.{name}", value, 0.0, float)
+            if value == 0:
+                _fail(f"train.{name}", value, "must be > 0")
+        _at_least("train.beta_1", self.beta_1, 0.0, float)
+        if self.beta_1 >= 1:
+            _fail("train.beta_1", self.beta_1, "must be in [0, 1)")
+
 
 @dataclasses.dataclass(frozen=True)
-class DataConfig:
-    """Where the pairs come from.
+class GanConfig:
+    """What a GAN run trains (modes s2i, s2i_pose, i2s).
 
     Attributes:
-        root: a Sub-URMP-layout folder; empty means the synthetic ensemble
-            `synthetic_preset`, built on first use.
+        variant: S2I only: 'c' (classifier encoding), 'n' (no mismatch term), 'a'
+            (autoencoder encoding).
+        instruments: pose-oriented S2I: the one instrument the model is for (the
+            trainer runs one model per instrument).
+        sound_encoder, image_encoder: trained encoders (.keras) to use; empty trains
+            them first into MODEL_DIR/encoders/.
+        ema: keep an EMA generator for sampling.
+        augment: DiffAugment policy for the discriminator's inputs, comma-separated
+            from AUGMENT_POLICIES ('' = the paper's training; `avgan.training.augment`).
+        aux_weight: weight of an auxiliary instrument classifier on the discriminator
+            (AC-GAN; 0 = the paper's training).
+        checkpoint_every: steps between checkpoints (saved at the next epoch end).
+        eval_every: epochs between generated-accuracy measurements (Fig. 9).
+        audio_summaries: I2S: TensorBoard audio of generated spectrograms each epoch
+            (Griffin-Lim: a few seconds per epoch on a CPU).
     """
 
-    root: str = ""
-    synthetic_preset: str = "small"
-    seed: int = 0
+    variant: str = "c"
+    instruments: tuple[str, ...] = ()
+    sound_encoder: str = ""
+    image_encoder: str = ""
+    ema: bool = True
+    augment: str = ""
+    aux_weight: float = 0.0
+    checkpoint_every: int = 200
+    eval_every: int = 5
+    audio_summaries: bool = True
+
+    def __post_init__(self):
+        _choice("gan.variant", self.variant, VARIANTS)
+        # JSON gives lists; the config is frozen and hashable, so keep a tuple.
+        object.__setattr__(self, "instruments", tuple(self.instruments))
+        try:
+            parse_policy(self.augment)
+        except ValueError as e:
+            _fail("gan.augment", self.augment, str(e))
+        _at_least("gan.aux_weight", self.aux_weight, 0.0, float)
+        _at_least("gan.checkpoint_every", self.checkpoint_every, 1)
+        _at_least("gan.eval_every", self.eval_every, 1)
+
+    @property
+    def augment_policy(self) -> tuple[str, ...]:
+        return parse_policy(self.augment)
+
+
+@dataclasses.dataclass(frozen=True)
+class RuntimeConfig:
+    """Where and how a run executes.
+
+    Attributes:
+        strategy: tf.distribute strategy: 'auto' (mirrored over the visible GPUs if
+            more than one, else one device), 'mirrored', 'multi_worker' (TF_CONFIG)
+            or 'one_device'.
+        mixed_precision: train in mixed_float16 (GPUs).
+        jit_compile: XLA-compile the train step (about 5x slower on a CPU).
+    """
+
+    strategy: str = "auto"
+    mixed_precision: bool = False
+    jit_compile: bool = False
+
+    def __post_init__(self):
+        _choice("runtime.strategy", self.strategy, STRATEGIES)
+
+
+SECTIONS = {
+    "data": DataConfig,
+    "model": ModelConfig,
+    "train": TrainConfig,
+    "gan": GanConfig,
+    "runtime": RuntimeConfig,
+}
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
+    """A run's whole configuration (see the module docstring).
+
+    Cross-field rules are checked here: an AC-GAN head needs more than one
+    instrument (not `s2i_pose`), and `gan.instruments` is for `s2i_pose`.
+    """
+
     preset: str = "paper"
+    mode: str = "s2i"
+    data: DataConfig = DataConfig()
     model: ModelConfig = ModelConfig()
     train: TrainConfig = TrainConfig()
-    data: DataConfig = DataConfig()
+    gan: GanConfig = GanConfig()
+    runtime: RuntimeConfig = RuntimeConfig()
 
-    def replace(self, **sections: dict[str, Any]) -> Config:
-        """A copy with fields of named sections overridden; None values are ignored."""
+    def __post_init__(self):
+        _choice("mode", self.mode, MODES)
+        if self.gan.aux_weight and self.mode not in ("s2i", "i2s"):
+            _fail(
+                "gan.aux_weight",
+                self.gan.aux_weight,
+                f"is for mode s2i or i2s, not {self.mode} (a pose model has one "
+                "instrument: nothing for the auxiliary classifier to tell apart)",
+            )
+        if self.gan.instruments and self.mode != "s2i_pose":
+            _fail("gan.instruments", list(self.gan.instruments), "is for mode s2i_pose")
+
+    @property
+    def direction(self) -> str:
+        """'i2s' for the image-to-sound GAN, 's2i' for every sound-to-image one."""
+        return "i2s" if self.mode == "i2s" else "s2i"
+
+    @property
+    def is_gan(self) -> bool:
+        return self.mode in GAN_MODES
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with fields overridden: a section by a dict of its fields (None values
+        are ignored, so unset flags keep the preset's value), a top-level field
+        (preset, mode) by its value.
+
+        Raises:
+            ValueError: an unknown section or field, or a value its section refuses.
+        """
         updated = {}
-        for name, overrides in sections.items():
+        for name, overrides in changes.items():
+            if name not in SECTIONS:
+                if name not in ("preset", "mode"):
+                    raise ValueError(f"unknown config field {name!r}")
+                if overrides is not None:
+                    updated[name] = overrides
+                continue
             section = getattr(self, name)
             valid = {f.name for f in dataclasses.fields(section)}
             unknown = set(overrides) - valid
@@ -95,22 +301,33 @@ class Config:
         return dataclasses.replace(self, **updated)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        values = dataclasses.asdict(self)
+        values["gan"]["instruments"] = list(self.gan.instruments)
+        return values
 
-    def save(self, model_dir: str) -> str:
-        """Writes the resolved config to MODEL_DIR/config.json (atomically)."""
-        path = os.path.join(model_dir, "config.json")
-        write_text(path, json.dumps(self.to_dict(), indent=2, sort_keys=True))
-        return path
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Config:
-        return cls(
-            preset=values.get("preset", "paper"),
-            model=ModelConfig(**values.get("model", {})),
-            train=TrainConfig(**values.get("train", {})),
-            data=DataConfig(**values.get("data", {})),
-        )
+        """The Config of `to_dict`'s output; missing sections and fields take their
+        defaults (config.json files written before a field existed still load).
+
+        Raises:
+            ValueError: an unknown section or field, or a value its section refuses.
+        """
+        unknown = set(values) - set(SECTIONS) - {"preset", "mode"}
+        if unknown:
+            raise ValueError(f"unknown config section(s): {', '.join(sorted(unknown))}")
+        sections = {}
+        for name, section in SECTIONS.items():
+            fields = values.get(name, {})
+            names = {f.name for f in dataclasses.fields(section)}
+            extra = set(fields) - names
+            if extra:
+                raise ValueError(f"unknown {name} setting(s): {', '.join(sorted(extra))}")
+            sections[name] = section(**fields)
+        return cls(preset=values.get("preset", "paper"), mode=values.get("mode", "s2i"), **sections)
 
 
 PRESETS: dict[str, Config] = {

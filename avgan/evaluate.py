@@ -14,6 +14,8 @@ import json
 
 from absl import app, flags
 
+from avgan import cli
+
 FLAGS = flags.FLAGS
 flags.DEFINE_multi_string("model_dir", None, "A GAN run dir (repeatable).", required=True)
 flags.DEFINE_integer("draws", 8, "Noise draws per condition for diversity.", lower_bound=2)
@@ -30,10 +32,11 @@ flags.DEFINE_integer(
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    from avgan import run_dir
     from avgan.evaluation import run as evaluation
 
     try:
-        dirs = evaluation.run_dirs(FLAGS.model_dir)
+        dirs = run_dir.gan_run_dirs(FLAGS.model_dir)
     except ValueError as e:
         raise app.UsageError(str(e)) from e
     for model_dir in dirs:
@@ -46,5 +49,10 @@ def main(argv: list[str]) -> None:
         print(json.dumps(result, indent=2))
 
 
+def run() -> None:
+    """Console-script entry point (`avgan-evaluate`)."""
+    cli.run(main, "avgan-evaluate")
+
+
 if __name__ == "__main__":
-    app.run(main)
+    run()

@@ -17,6 +17,8 @@ import shutil
 
 from absl import app, flags
 
+from avgan import cli
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model_dir", None, "A trained GAN run (s2i, s2i_pose or i2s).", required=True)
 flags.DEFINE_string("out", "export/models", "TF Serving model base folder.")
@@ -35,13 +37,14 @@ flags.DEFINE_bool("keep_tflite_source", False, "Keep the SavedModel TFLite is co
 def main(argv):
     del argv
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from avgan.export import saved_model, tflite
+    from avgan import run_dir
+    from avgan.export import serving, signatures, tflite
 
     parent = os.path.dirname(os.path.abspath(FLAGS.out))
     try:
-        restored = saved_model.restore_gan(FLAGS.model_dir)
-        path = saved_model.export_saved_model(restored, FLAGS.out, FLAGS.name, FLAGS.version)
-    except saved_model.ExportError as e:
+        restored = run_dir.restore(FLAGS.model_dir)
+        path = serving.export_saved_model(restored, FLAGS.out, FLAGS.name, FLAGS.version)
+    except (run_dir.ModelDirError, serving.ExportError) as e:
         raise app.UsageError(str(e)) from None
     name, version = os.path.basename(os.path.dirname(path)), os.path.basename(path)
     print(
@@ -49,15 +52,15 @@ def main(argv):
         f"{restored.checkpoint})"
     )
     config_file = FLAGS.config_file or os.path.join(parent, "models.config")
-    saved_model.write_models_config(FLAGS.out, config_file, FLAGS.serving_root)
+    serving.write_models_config(FLAGS.out, config_file, FLAGS.serving_root)
     print(f"TF Serving config: {config_file}")
     if not FLAGS.tflite:
         return 0
 
     out_dir = os.path.join(FLAGS.tflite_out or os.path.join(parent, "tflite"), name, version)
     source = os.path.join(out_dir, "source_saved_model")
-    saved_model.write_archive(
-        saved_model.build_tflite_archive(restored), source, {"name": name, "version": version}
+    serving.write_archive(
+        signatures.build_tflite_archive(restored), source, {"name": name, "version": version}
     )
     try:
         results = tflite.convert(source, out_dir, FLAGS.tflite_variants, raise_errors=False)
@@ -75,5 +78,10 @@ def main(argv):
     return 1 if failed else 0
 
 
+def run() -> None:
+    """Console-script entry point (`avgan-export`)."""
+    cli.run(main, "avgan-export")
+
+
 if __name__ == "__main__":
-    app.run(main)
+    run()

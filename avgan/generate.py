@@ -17,6 +17,8 @@ import os
 import numpy as np
 from absl import app, flags
 
+from avgan import cli
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model_dir", None, "A trained GAN run.", required=True)
 flags.DEFINE_string("sound", None, "S2I: the sound to draw a picture for.")
@@ -33,20 +35,20 @@ def main(argv: list[str]) -> None:
     import tensorflow as tf
     from PIL import Image
 
-    from avgan.data import audio, builder, files
+    from avgan import run_dir
+    from avgan.data import audio, builder, files, pictures
     from avgan.models.i2s import to_log_mel_44
     from avgan.synthesis import log_mel_to_audio
-    from avgan.training import callbacks
-    from avgan.training.gan import load_run
 
     try:
-        gan, _, run, _ = load_run(FLAGS.model_dir)
+        restored = run_dir.restore(FLAGS.model_dir)
     except ValueError as e:
         raise app.UsageError(str(e)) from e
+    gan, direction = restored.sampler, restored.config.direction
     wanted = "s2i" if FLAGS.sound else "i2s"
-    if run.direction != wanted:
+    if direction != wanted:
         raise app.UsageError(
-            f"{FLAGS.model_dir} is a {run.direction} model; "
+            f"{FLAGS.model_dir} is a {direction} model; "
             f"--{'sound' if wanted == 's2i' else 'image'} needs a {wanted} one"
         )
     z = tf.random.stateless_normal([1, gan.z_dim], [FLAGS.seed, 0])
@@ -54,7 +56,7 @@ def main(argv: list[str]) -> None:
         if wanted == "s2i":
             waveform = audio.load_audio(FLAGS.sound)[: builder.CHUNK_SAMPLES]
             waveform = tf.pad(waveform, [[0, builder.CHUNK_SAMPLES - tf.shape(waveform)[0]]])
-            picture = callbacks.image_grid(gan.generate(waveform[None], z=z).numpy(), 1)
+            picture = pictures.image_grid(gan.generate(waveform[None], z=z).numpy(), 1)
             with files.atomic_path(FLAGS.out) as tmp:
                 Image.fromarray(picture).save(tmp, "PNG")
         else:
@@ -62,7 +64,7 @@ def main(argv: list[str]) -> None:
             spectrogram = gan.generate(image[None], z=z)
             waveform = log_mel_to_audio(to_log_mel_44(spectrogram))[0].numpy()
             files.write_bytes(FLAGS.out, builder.wav_bytes(np.clip(waveform, -1.0, 1.0)))
-            picture = callbacks.spectrogram_pictures(spectrogram.numpy())[0]
+            picture = pictures.spectrogram_pictures(spectrogram.numpy())[0]
             with files.atomic_path(os.path.splitext(FLAGS.out)[0] + ".png") as tmp:
                 Image.fromarray(picture).save(tmp, "PNG")
     except ValueError as e:  # unreadable input: the message names the file
@@ -70,5 +72,10 @@ def main(argv: list[str]) -> None:
     print(f"wrote {FLAGS.out}")
 
 
+def run() -> None:
+    """Console-script entry point (`avgan-generate`)."""
+    cli.run(main, "avgan-generate")
+
+
 if __name__ == "__main__":
-    app.run(main)
+    run()

@@ -19,51 +19,43 @@ same command resumes an interrupted run; a finished run is not repeated.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 
 from absl import app, flags, logging
 
+from avgan import cli
 from avgan import config as config_lib
-from avgan.data import features
-
-GAN_MODES = ("s2i", "s2i_pose", "i2s")
-MODES = GAN_MODES + (
-    "sound_classifier",
-    "pitch_sound_classifier",
-    "image_classifier",
-    "sound_autoencoder",
-)
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("mode", None, MODES, "What to train.", required=True)
+flags.DEFINE_enum("mode", None, config_lib.MODES, "What to train.", required=True)
 flags.DEFINE_string("data", None, "A Sub-URMP-layout folder (default: the synthetic ensemble).")
 flags.DEFINE_string("synthetic_preset", None, "Synthetic ensemble preset when --data is not given.")
 flags.DEFINE_string(
     "model_dir",
     None,
-    "Where checkpoints, logs and results go (default: runs/<mode>[-<representation>]).",
+    "Where checkpoints, logs and results go (default: runs/<mode>[-<representation>] "
+    "for encoders, runs/s2i-<variant> for S2I).",
 )
 flags.DEFINE_enum("preset", "cpu", list(config_lib.PRESETS), "Model and training preset.")
 flags.DEFINE_enum(
     "representation",
     None,
-    list(features.REPRESENTATIONS),
+    list(config_lib.REPRESENTATIONS),
     "Sound representation for the sound classifier (default lms).",
 )
 flags.DEFINE_integer("conv_layers", None, "Sound classifier conv layers: 3 or 4.")
 flags.DEFINE_integer("epochs", None, "Training epochs (per stack for the autoencoder).")
 flags.DEFINE_integer("batch_size", None, "Batch size.")
 flags.DEFINE_integer("seed", None, "Random seed.")
-flags.DEFINE_enum("variant", "c", ["c", "n", "a"], "S2I variant: S2I-C, S2I-N or S2I-A.")
+flags.DEFINE_enum("variant", "c", config_lib.VARIANTS, "S2I variant: S2I-C, S2I-N or S2I-A.")
 flags.DEFINE_list("instrument", [], "Pose mode: the instrument(s) to train, one model each.")
 flags.DEFINE_string("sound_encoder", None, "A trained sound encoder (.keras) to condition on.")
 flags.DEFINE_string("image_encoder", None, "A trained image classifier (.keras).")
 flags.DEFINE_enum(
     "strategy",
     "auto",
-    ["auto", "mirrored", "multi_worker", "one_device"],
+    config_lib.STRATEGIES,
     "tf.distribute strategy; multi_worker reads TF_CONFIG.",
 )
 flags.DEFINE_bool("mixed_precision", False, "Train in mixed_float16 (GPUs).")
@@ -104,16 +96,37 @@ flags.DEFINE_float(
 
 
 def resolve_config() -> config_lib.Config:
-    """The preset's config with the command line's overrides."""
-    base = config_lib.preset(FLAGS.preset)
-    return base.replace(
+    """The preset's config with the command line's overrides (unset flags are None and
+    keep the preset's value).
+
+    Raises:
+        ValueError: a value the config refuses (the message names the field).
+    """
+    return config_lib.preset(FLAGS.preset).replace(
+        mode=FLAGS.mode,
+        data=dict(root=FLAGS.data, synthetic_preset=FLAGS.synthetic_preset),
         model=dict(
             representation=FLAGS.representation,
             conv_layers=FLAGS.conv_layers,
             upsampling=FLAGS.upsampling,
         ),
         train=dict(epochs=FLAGS.epochs, batch_size=FLAGS.batch_size, seed=FLAGS.seed),
-        data=dict(root=FLAGS.data, synthetic_preset=FLAGS.synthetic_preset),
+        gan=dict(
+            variant=FLAGS.variant,
+            instruments=tuple(FLAGS.instrument),
+            sound_encoder=FLAGS.sound_encoder,
+            image_encoder=FLAGS.image_encoder,
+            ema=FLAGS.ema,
+            augment=FLAGS.augment,
+            aux_weight=FLAGS.aux_weight,
+            checkpoint_every=FLAGS.checkpoint_every,
+            eval_every=FLAGS.eval_every,
+        ),
+        runtime=dict(
+            strategy=FLAGS.strategy,
+            mixed_precision=FLAGS.mixed_precision,
+            jit_compile=FLAGS.jit_compile,
+        ),
     )
 
 
@@ -129,107 +142,67 @@ def data_root(config: config_lib.Config) -> str:
     return build.ensure_built(config.data.synthetic_preset, config.data.seed)
 
 
-def default_model_dir(mode: str, config: config_lib.Config) -> str:
-    name = mode
-    if mode.endswith("sound_classifier"):
+def default_model_dir(config: config_lib.Config) -> str:
+    name = config.mode
+    if config.mode.endswith("sound_classifier"):
         name += f"-{config.model.representation}"
-    if mode == "s2i":
-        name += f"-{FLAGS.variant}"
+    if config.mode == "s2i":
+        name += f"-{config.gan.variant}"
     return os.path.join("runs", name)
-
-
-def train_gans(config: config_lib.Config, index, model_dir: str) -> list[dict]:
-    """One GAN, or for s2i_pose one per instrument (MODEL_DIR/<instrument>)."""
-    from avgan.training import gan
-
-    run = gan.GanRun(
-        mode=FLAGS.mode,
-        variant=FLAGS.variant,
-        sound_encoder=FLAGS.sound_encoder or "",
-        image_encoder=FLAGS.image_encoder or "",
-        strategy=FLAGS.strategy,
-        mixed_precision=FLAGS.mixed_precision,
-        jit_compile=FLAGS.jit_compile,
-        checkpoint_every=FLAGS.checkpoint_every,
-        eval_every=FLAGS.eval_every,
-        ema=FLAGS.ema,
-        augment=FLAGS.augment,
-        aux_weight=FLAGS.aux_weight,
-    )
-    if FLAGS.mode != "s2i_pose":
-        if FLAGS.instrument:
-            raise app.UsageError("--instrument is for --mode=s2i_pose")
-        return [gan.train_gan(config, index, model_dir, run)]
-    unknown = sorted(set(FLAGS.instrument) - set(index.instruments))
-    if unknown:
-        raise app.UsageError(
-            f"--instrument: unknown {', '.join(unknown)}; "
-            f"the data has {', '.join(index.instruments)}"
-        )
-    results = []
-    for name in FLAGS.instrument or index.instruments:
-        one = dataclasses.replace(run, instruments=(name,))
-        results.append(gan.train_gan(config, index, os.path.join(model_dir, name), one))
-    return results
 
 
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    if FLAGS.augment:
-        from avgan.training.augment import parse_policy
+    try:
+        config = resolve_config()
+    except ValueError as e:
+        raise app.UsageError(_as_flag(str(e))) from e
+    if config.is_gan and config.runtime.strategy == "multi_worker":
+        from avgan.training.strategy import make_strategy
 
         try:
-            parse_policy(FLAGS.augment)
-        except ValueError as e:
-            raise app.UsageError(f"--augment: {e}") from e
-    if FLAGS.aux_weight and FLAGS.mode not in ("s2i", "i2s"):
-        raise app.UsageError(
-            f"--aux_weight is for --mode=s2i or i2s, not {FLAGS.mode} (a pose model has "
-            "one instrument: nothing for the auxiliary classifier to tell apart)"
-        )
-    if FLAGS.mode in GAN_MODES and FLAGS.strategy == "multi_worker":
-        from avgan.training import gan
-
-        try:
-            gan.make_strategy("multi_worker")  # before any other TF op (collectives)
+            make_strategy("multi_worker")  # before any other TF op (collectives)
         except ValueError as e:
             raise app.UsageError(str(e)) from e
-    config = resolve_config()
-    if config.model.conv_layers not in (3, 4):
-        raise app.UsageError(f"--conv_layers must be 3 or 4, got {config.model.conv_layers}")
+    from avgan import run_dir
     from avgan.data import layout
-    from avgan.training import classifiers
+    from avgan.training import classifiers, gan
 
-    model_dir = FLAGS.model_dir or default_model_dir(FLAGS.mode, config)
+    model_dir = FLAGS.model_dir or default_model_dir(config)
     index = layout.read_layout(data_root(config))
     print(index.report())
-    if FLAGS.mode in GAN_MODES:
-        try:
-            results = train_gans(config, index, model_dir)
-        except classifiers.ModelDirError as e:
-            raise app.UsageError(str(e)) from e
-        for metrics in results:
-            print(json.dumps({k: v for k, v in metrics.items() if k != "curve"}, indent=2))
-        print(f"model dir: {model_dir}")
-        return
-    trainer = {
-        "sound_classifier": classifiers.train_sound_classifier,
-        "pitch_sound_classifier": lambda *a: classifiers.train_sound_classifier(*a, pitch=True),
-        "image_classifier": classifiers.train_image_classifier,
-        "sound_autoencoder": classifiers.train_sound_autoencoder,
-    }[FLAGS.mode]
     try:
-        metrics = trainer(config, index, model_dir)
-    except classifiers.ModelDirError as e:
+        if config.is_gan:
+            results = gan.train_gans(config, index, model_dir)
+        else:
+            results = [classifiers.TRAINERS[config.mode](config, index, model_dir)]
+    except (run_dir.ModelDirError, ValueError) as e:
         raise app.UsageError(str(e)) from e
-    print(json.dumps(metrics, indent=2))
-    print(f"model: {os.path.join(model_dir, classifiers.ENCODER_FILE)}")
+    for metrics in results:
+        print(json.dumps({k: v for k, v in metrics.items() if k != "curve"}, indent=2))
+    if config.is_gan:
+        print(f"model dir: {model_dir}")
+    else:
+        print(f"model: {os.path.join(model_dir, run_dir.ENCODER_FILE)}")
+
+
+# Config field -> the flag that sets it, for error messages in the flags' terms.
+_FLAG_OF_FIELD = {"gan.instruments": "instrument", "data.root": "data"}
+
+
+def _as_flag(message: str) -> str:
+    """'gan.aux_weight=...: ...' -> '--aux_weight (gan.aux_weight)=...: ...'."""
+    field = message.split("=", 1)[0]
+    if "." not in field or " " in field:
+        return message
+    flag = _FLAG_OF_FIELD.get(field, field.split(".", 1)[1])
+    return f"--{flag} ({field}){message[len(field) :]}"
 
 
 def run() -> None:
     """Console-script entry point (`avgan-train`)."""
-    app.run(main)
+    cli.run(main, "avgan-train")
 
 
 if __name__ == "__main__":

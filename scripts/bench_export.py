@@ -17,13 +17,12 @@ Paths timed, all with the noise given explicitly (z):
 
 --untrained_width makes randomly initialised runs of that width (the layout
 train_gan writes, no data needed): timing does not depend on the weights.
-Speed is measured here, never asserted in tests (DESIGN.md §8).
+Speed is measured here, never asserted in tests (docs/design.md §8).
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import statistics
@@ -38,17 +37,20 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from avgan import config as config_lib  # noqa: E402
-from avgan import synthesis  # noqa: E402
-from avgan.export import saved_model, tflite  # noqa: E402
+from avgan import (
+    run_dir,  # noqa: E402
+    synthesis,  # noqa: E402
+)
+from avgan.export import serving, signatures, tflite  # noqa: E402
 from avgan.models.i2s import to_log_mel_44  # noqa: E402
 
 
 def make_untrained_run(model_dir: str, direction: str, width: int) -> str:
-    """A randomly initialised GAN run (config.json, run.json, encoder, checkpoint)."""
+    """A randomly initialised GAN run (config.json, encoder, checkpoint)."""
     from avgan.models.encoders import ImageClassifier, SoundClassifier
     from avgan.training import gan as gan_lib
 
-    config = config_lib.preset("cpu").replace(model=dict(width=width))
+    config = config_lib.preset("cpu").replace(mode=direction, model=dict(width=width))
     scale = config.model.encoder_scale
     if direction == "s2i":
         encoder, kind = SoundClassifier(13, scale=scale), "sound_classifier"
@@ -58,13 +60,9 @@ def make_untrained_run(model_dir: str, direction: str, width: int) -> str:
         encoder(tf.zeros([1, 64, 64, 3], tf.uint8))
     os.makedirs(os.path.join(model_dir, "encoders", kind))
     encoder.save(os.path.join(model_dir, "encoders", kind, "encoder.keras"))
-    run = gan_lib.GanRun(mode=direction)
-    config.save(model_dir)
-    with open(os.path.join(model_dir, "run.json"), "w") as f:
-        json.dump(dataclasses.asdict(run), f)
-    gan = gan_lib.build_gan(config, run, encoder)
-    checkpoint = tf.train.Checkpoint(generator=gan.generator, ema_generator=gan.ema_generator)
-    tf.train.CheckpointManager(checkpoint, os.path.join(model_dir, "checkpoints"), 1).save()
+    run_dir.save_config(model_dir, config)
+    gan = gan_lib.build_gan(config, encoder)
+    run_dir.checkpoint_manager(model_dir, run_dir.checkpoint_objects(gan)).save()
     return model_dir
 
 
@@ -95,13 +93,13 @@ def inputs(direction: str, batch: int, z_dim: int) -> dict[str, np.ndarray]:
 
 
 def bench_run(model_dir: str, work: str, args) -> list[dict]:
-    restored = saved_model.restore_gan(model_dir)
-    direction, gan = restored.direction, restored.gan
+    restored = run_dir.restore(model_dir)
+    direction, gan = restored.config.direction, restored.sampler
     name = f"{direction}_{os.path.basename(os.path.normpath(model_dir))}"
-    sm_path = saved_model.export_saved_model(restored, os.path.join(work, "models"), name)
+    sm_path = serving.export_saved_model(restored, os.path.join(work, "models"), name)
     tfl_dir = os.path.join(work, "tflite", name)
     source = os.path.join(tfl_dir, "source_saved_model")
-    saved_model.write_archive(saved_model.build_tflite_archive(restored), source, {})
+    serving.write_archive(signatures.build_tflite_archive(restored), source, {})
     results = tflite.convert(source, tfl_dir, args.variants, raise_errors=False)
     loaded = tf.saved_model.load(sm_path)
     signature = loaded.signatures[f"{direction}_z"]
@@ -133,7 +131,10 @@ def bench_run(model_dir: str, work: str, args) -> list[dict]:
         paths.append((f"tflite-{variant}{tag}", lambda d, r=runner: r(**d), result.path))
 
     rows = []
-    one, many = inputs(direction, 1, restored.z_dim), inputs(direction, args.batch, restored.z_dim)
+    one, many = (
+        inputs(direction, 1, restored.config.model.z_dim),
+        inputs(direction, args.batch, restored.config.model.z_dim),
+    )
     for label, fn, path in paths:
         latency = timed(lambda fn=fn: fn(one), args.repeats)
         batch_time = timed(lambda fn=fn: fn(many), args.batch_repeats, warmup=1)

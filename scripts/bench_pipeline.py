@@ -5,7 +5,7 @@ Reads a Sub-URMP-layout folder (default: the synthetic ensemble `small`, built o
 first use), streams batches of right pairs with wrong pairs (decode WAV and JPEG,
 resize, draw the wrong image) and prints pairs/s. The baseline is what a GAN step
 consumes: batch / seconds per step (default 1.0 s per step of 64, the `cpu` preset
-measured on 2 cores in DESIGN.md §1); a ratio above 1 means the input pipeline
+measured on 2 cores in docs/design.md §1); a ratio above 1 means the input pipeline
 keeps up.
 
     .venv/bin/python scripts/bench_pipeline.py --batches 100 --batch 64

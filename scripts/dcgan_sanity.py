@@ -59,6 +59,7 @@ def main() -> None:
     import tensorflow as tf
 
     from avgan.data import layout
+    from avgan.data.pictures import to_uint8, to_unit
     from avgan.data.synthetic import build
     from avgan.data.synthetic.instruments import INSTRUMENTS
     from avgan.evaluation.pose import drawn_pictures, load_pictures
@@ -74,7 +75,7 @@ def main() -> None:
     else:
         index = layout.read_layout(build.ensure_built(args.preset, 0), progress=False)
         pictures = load_pictures(index.split("train"))
-    pictures = pictures.astype(np.float32) / 127.5 - 1.0
+    pictures = to_unit(pictures)
 
     def roughness(x: np.ndarray) -> float:
         return float(np.abs(np.diff(x, axis=1)).mean())
@@ -129,7 +130,7 @@ def main() -> None:
         from PIL import Image
 
         row = np.concatenate(list(fake[:8]), axis=1)
-        Image.fromarray(((row + 1.0) * 127.5).clip(0, 255).astype(np.uint8)).save(args.out)
+        Image.fromarray(to_uint8(row)).save(args.out)
 
 
 if __name__ == "__main__":

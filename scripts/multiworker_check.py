@@ -52,6 +52,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from avgan import config as config_lib
+    from avgan import run_dir
     from avgan.data import layout
     from avgan.data.synthetic import build
     from avgan.training import classifiers
@@ -66,7 +67,7 @@ def main() -> None:
         ("image", classifiers.train_image_classifier),
     ):
         train(tiny, index, os.path.join(out, name), verbose=0)
-        encoders[name] = os.path.join(out, name, classifiers.ENCODER_FILE)
+        encoders[name] = os.path.join(out, name, run_dir.ENCODER_FILE)
 
     cluster = {"worker": [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"]}
     procs, start = [], time.perf_counter()

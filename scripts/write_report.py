@@ -66,6 +66,7 @@ S2I_EXTRA = (*S2I_LONG.values(), *S2I_C_VARIANTS)
 NOT_RUN = "not run"
 # What the report reads of each run (and the reproduction's summed wall time at the
 # top): the archive kept beside the report (--archive).
+PROVENANCE_FILE = "provenance.json"  # an archive's record of the report's header facts
 SUMMARY_FILES = ("metrics.json", "evaluation.json", "run.json", "config.json", "reproduce_seconds")
 
 
@@ -229,7 +230,7 @@ def table5_section(run: str) -> list[str]:
 
 def _acgan_note(run: str, folder: str, base: str, samples: str, evaluator: str) -> list[str]:
     """The paragraph that says what a `--aux_weight` run (BASE + DiffAugment + AC-GAN) is."""
-    weight = (_load(run, folder, "run.json") or {}).get("aux_weight")
+    weight = _gan_settings(run, folder).get("aux_weight")
     return [
         f"{base} + DiffAugment + AC-GAN is not in the paper: {base} + DiffAugment "
         f"(`--augment={_policy(run, folder)}`) with an auxiliary instrument "
@@ -242,9 +243,18 @@ def _acgan_note(run: str, folder: str, base: str, samples: str, evaluator: str) 
     ]
 
 
+def _gan_settings(run: str, folder: str) -> dict:
+    """A GAN run's settings: config.json's gan section, or run.json for runs made before
+    config.json held them (like those archived in results/runs)."""
+    config = _load(run, folder, "config.json") or {}
+    if "gan" in config:
+        return config["gan"]
+    return _load(run, folder, "run.json") or {}
+
+
 def _policy(run: str, folder: str) -> str:
-    """The DiffAugment policy a run trained with, from its run.json."""
-    return (_load(run, folder, "run.json") or {}).get("augment", "?")
+    """The DiffAugment policy a run trained with."""
+    return _gan_settings(run, folder).get("augment", "?")
 
 
 def i2s_section(run: str) -> list[str]:
@@ -467,6 +477,21 @@ def i2s_curves(run: str, out: str) -> str | None:
     )
 
 
+def _provenance(run: str, archived: str | None) -> dict:
+    """The header's facts of a report on RUN: those recorded in RUN/provenance.json when
+    RUN is an archive (so a rebuilt report says what the original said), else today's."""
+    path = os.path.join(run, PROVENANCE_FILE)
+    if os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    return {
+        "date": datetime.date.today().isoformat(),
+        "cpu_count": os.cpu_count(),
+        "run": run,
+        "archived": archived,
+    }
+
+
 def archive(run: str, dest: str) -> list[str]:
     """Replaces DEST with the SUMMARY_FILES of every run under RUN, at the same relative
     paths, so that `write_report.py DEST` rebuilds the report without the checkpoints and
@@ -482,6 +507,11 @@ def archive(run: str, dest: str) -> list[str]:
                 os.makedirs(os.path.join(tmp, rel), exist_ok=True)
                 shutil.copyfile(os.path.join(folder, name), os.path.join(tmp, rel, name))
                 copied.append(os.path.normpath(os.path.join(rel, name)))
+    # What the report's header says of the reproduction, so a rebuild says it again.
+    os.makedirs(tmp, exist_ok=True)
+    with open(os.path.join(tmp, PROVENANCE_FILE), "w") as f:
+        json.dump(_provenance(run, dest), f, indent=2)
+    copied.append(PROVENANCE_FILE)
     # Swapped in whole: an archive never mixes two reproductions.
     shutil.rmtree(dest, ignore_errors=True)
     os.rename(tmp, dest)
@@ -530,6 +560,8 @@ def report(
                 config = json.load(f)
             break
     data = config["data"] if config else {}
+    facts = _provenance(run, archived)
+    archived = facts["archived"]
     source = data.get("root") or (
         f"the synthetic ensemble `{data.get('synthetic_preset')}` (seed {data.get('seed')})"
     )
@@ -537,9 +569,9 @@ def report(
         "# avgan reproduction report",
         "",
         f"Preset `{config['preset'] if config else '?'}` on {source}, produced by "
-        f"`{command}` on {datetime.date.today().isoformat()}"
+        f"`{command}` on {facts['date']}"
         + (f" in {seconds / 3600:.2f} h" if seconds else "")
-        + f" on {os.cpu_count()} CPU cores (no GPU). Run folder: `{run}` (per-run "
+        + f" on {facts['cpu_count']} CPU cores (no GPU). Run folder: `{facts['run']}` (per-run "
         "`metrics.json`, `evaluation.json`, TensorBoard logs)."
         + (
             f" The summaries of the runs are kept in `{archived}`; "

@@ -4,7 +4,7 @@ A conditional GAN that ignores its noise (mode collapse) gives the same picture 
 every z; one that uses it gives a spread. For one condition (a sound for S2I, a
 picture for I2S) we generate K outputs with K noise draws and take their mean
 pairwise L2 distance; averaged over conditions it is one number per model, 0 for a
-collapsed generator. Beyond the paper (DESIGN.md §6).
+collapsed generator. Beyond the paper (docs/design.md §6).
 
 Distances are Euclidean in the space the samples are given in: pixels (uint8
 pictures are first scaled to [-1, 1], the generators' tanh range, so uint8 and float
@@ -19,13 +19,15 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from avgan.data.pictures import to_unit
+
 
 def generator_scale(samples) -> np.ndarray:
     """Samples as float64 on the generators' [-1, 1] scale: uint8 pictures scaled as
     `PixelScaling` does, anything else cast."""
     samples = np.asarray(samples)
     if samples.dtype == np.uint8:
-        return samples.astype(np.float64) / 127.5 - 1.0
+        return to_unit(samples.astype(np.float64))
     return samples.astype(np.float64)
 
 

@@ -4,7 +4,7 @@
 
 (Dowson and Landau 1982; Heusel et al. 2017 with Inception features). avgan measures
 it in each classifier's 128-d encoding space (`SoundClassifier.encode`,
-`ImageClassifier.encode`), between real and generated samples (DESIGN.md §6).
+`ImageClassifier.encode`), between real and generated samples (docs/design.md §6).
 
 As tensorflow/gan's `frechet_classifier_distance_from_activations`: float64
 throughout, covariances with N - 1, and the trace of the matrix square root taken

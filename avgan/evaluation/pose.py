@@ -3,7 +3,7 @@
 The synthetic ensemble records the pose behind every picture (the stopping hand
 along the neck, the bow's contact point, the string, playing or resting, the
 fingering), so pose-oriented generation can be measured, not only looked at
-(DESIGN.md §6). A small CNN, `PoseRegressor`, learns picture -> pose on real
+(docs/design.md §6). A small CNN, `PoseRegressor`, learns picture -> pose on real
 pictures; it then reads the pose off pictures generated from held-out sounds, and
 each pose parameter's Pearson correlation with the ground-truth pose of the
 conditioning sound is that parameter's fidelity. The same correlations on real

@@ -7,7 +7,7 @@ much. Roughness does: for samples on the generators' [-1, 1] scale it is the mea
 |x[i, j] - x[i + 1, j]| and |x[i, j] - x[i, j + 1]| over every pixel pair (both axes,
 all channels), so a flat picture scores 0 and a +-1 checkerboard 2. Compared with the
 real samples' roughness it reads as "how much noisier than the data". Beyond the
-paper (DESIGN.md §6).
+paper (docs/design.md §6).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Evaluate a trained GAN run: the paper's accuracy (Table 5, I2S), and the metrics it lacked.
 
-For a model dir written by `avgan.training.gan.train_gan`:
+For a GAN run's model dir (`avgan.run_dir`), restored without the trainer:
 - accuracy of generated samples under the evaluation classifier, on train and test
   conditions (S2I: the image classifier on generated pictures; I2S: the log-mel sound
   classifier on generated spectrograms resized 128x34 -> 128x44, as the paper does);
@@ -18,26 +18,22 @@ For a model dir written by `avgan.training.gan.train_gan`:
 
 from __future__ import annotations
 
-import json
-import os
-
 import numpy as np
 import tensorflow as tf
 
+from avgan import run_dir
 from avgan.data import pipeline
 from avgan.data.layout import PairIndex
 from avgan.evaluation import diversity, frechet, pose, roughness
+from avgan.evaluation.accuracy import generated_accuracy
 from avgan.models.i2s import spectrogram_target, to_log_mel_44
-from avgan.training.callbacks import generated_accuracy
 
 
 def _features(evaluator, direction: str, samples: tf.Tensor) -> np.ndarray:
     """Evaluator's 128-d encoding of pictures (S2I) or 128x34 spectrograms (I2S)."""
     if direction == "s2i":
         return evaluator.encode(samples, training=False).numpy().astype(np.float64)
-    from avgan.models.layers import standardize
-
-    encoded = evaluator._encode_features(standardize(to_log_mel_44(samples)), training=False)  # noqa: SLF001
+    encoded = evaluator.encode_representation(to_log_mel_44(samples))
     return encoded.numpy().astype(np.float64)
 
 
@@ -83,21 +79,7 @@ def evaluate_gan(
         accuracy["test_without_ema"] = generated_accuracy(
             gan, evaluator, datasets["validation"], direction, 10**6, use_ema=False
         )
-    real, fake, real_train = [], [], []
-    rough = {"real": [], "generated": [], "count": []}  # per test batch
-    for split, out in (("validation", (real, fake)), ("train", (real_train, None))):
-        for batch in datasets[split]:
-            condition = batch["sound"] if direction == "s2i" else batch["image"]
-            target = batch["image"] if direction == "s2i" else spectrogram_target(batch["sound"])
-            out[0].append(_features(evaluator, direction, target))
-            if out[1] is not None:
-                generated = gan.generate(condition)
-                out[1].append(_features(evaluator, direction, generated))
-                rough["real"].append(roughness.roughness(target.numpy()))
-                rough["generated"].append(roughness.roughness(generated.numpy()))
-                rough["count"].append(len(generated))
-    real, fake, real_train = (np.concatenate(x) for x in (real, fake, real_train))
-
+    real, fake, real_train, rough = _features_and_roughness(gan, evaluator, datasets, direction)
     conditions = next(iter(datasets["validation"].unbatch().batch(diversity_conditions)))
     condition = conditions["sound"] if direction == "s2i" else conditions["image"]
 
@@ -121,6 +103,27 @@ def evaluate_gan(
         "roughness_real": float(np.average(rough["real"], weights=rough["count"])),
         "test_conditions": int(len(real)),
     }
+
+
+def _features_and_roughness(gan, evaluator, datasets: dict, direction: str) -> tuple:
+    """The evaluator's features of the real test samples, of the samples generated for
+    their conditions and of the real train samples ([n, 128] float64 each), and the
+    roughness of the real and generated test samples per batch, with batch sizes."""
+    real, fake, real_train = [], [], []
+    rough = {"real": [], "generated": [], "count": []}  # per test batch
+    for split, out in (("validation", (real, fake)), ("train", (real_train, None))):
+        for batch in datasets[split]:
+            condition = batch["sound"] if direction == "s2i" else batch["image"]
+            target = batch["image"] if direction == "s2i" else spectrogram_target(batch["sound"])
+            out[0].append(_features(evaluator, direction, target))
+            if out[1] is not None:
+                generated = gan.generate(condition)
+                out[1].append(_features(evaluator, direction, generated))
+                rough["real"].append(roughness.roughness(target.numpy()))
+                rough["generated"].append(roughness.roughness(generated.numpy()))
+                rough["count"].append(len(generated))
+    real, fake, real_train = (np.concatenate(x) for x in (real, fake, real_train))
+    return real, fake, real_train, rough
 
 
 def evaluate_pose(
@@ -157,63 +160,45 @@ def evaluate_pose(
     }
 
 
-def run_dirs(paths: list[str]) -> list[str]:
-    """The GAN run dirs named, a pose parent expanded to its instrument dirs."""
-    out = []
-    for path in paths:
-        if os.path.exists(os.path.join(path, "run.json")):
-            out.append(path)
-            continue
-        children = (
-            sorted(
-                os.path.join(path, d)
-                for d in os.listdir(path)
-                if os.path.exists(os.path.join(path, d, "run.json"))
-            )
-            if os.path.isdir(path)
-            else []
-        )
-        if not children:
-            raise ValueError(f"--model_dir {path}: no GAN run (run.json) there")
-        out += children
-    return out
-
-
 def evaluate_dir(model_dir: str, draws: int, pose_epochs: int, pose_pictures: int = 4096) -> dict:
+    """Evaluates the GAN run in MODEL_DIR on the data it trained on; writes and returns
+    MODEL_DIR/evaluation.json.
+
+    Raises:
+        run_dir.ModelDirError: not a finished GAN run (no checkpoint, no encoder).
+    """
     import keras
 
     from avgan.data import layout
     from avgan.data.synthetic import build
-    from avgan.training import gan as gan_lib
 
-    gan, config, run, paths = gan_lib.load_run(model_dir)
+    restored = run_dir.restore(model_dir)
+    config, gan = restored.config, restored.sampler
     root = config.data.root or build.ensure_built(config.data.synthetic_preset, config.data.seed)
     index = layout.read_layout(root, progress=False)
-    evaluator = keras.models.load_model(paths["evaluator"])
-    instruments = list(run.instruments) or None
+    evaluator = keras.models.load_model(run_dir.locate_encoder(model_dir, config, "evaluator"))
+    instruments = list(config.gan.instruments) or None
     result = {
         "model_dir": model_dir,
-        "mode": run.mode,
-        "variant": run.variant if run.direction == "s2i" else None,
-        "instruments": list(run.instruments),
+        "mode": config.mode,
+        "variant": config.gan.variant if config.direction == "s2i" else None,
+        "instruments": list(config.gan.instruments),
         "preset": config.preset,
         "data": root,
         **evaluate_gan(
             gan,
             evaluator,
             index,
-            run.direction,
+            config.direction,
             instruments,
-            "pose" if run.mode == "s2i_pose" else "instrument",
+            "pose" if config.mode == "s2i_pose" else "instrument",
             draws=draws,
             seed=config.train.seed,
         ),
     }
-    if run.mode == "s2i_pose":
+    if config.mode == "s2i_pose":
         result["pose"] = evaluate_pose(
-            gan, index, run.instruments[0], pose_epochs, drawn=pose_pictures
+            gan, index, config.gan.instruments[0], pose_epochs, drawn=pose_pictures
         )
-    from avgan.data.files import write_text
-
-    write_text(os.path.join(model_dir, "evaluation.json"), json.dumps(result, indent=2))
+    run_dir.write_json(run_dir.path(model_dir, run_dir.EVALUATION_FILE), result)
     return result

@@ -1,5 +1,6 @@
-"""Export trained generators: SavedModels for TF Serving (`saved_model`) and TFLite (`tflite`).
+"""Export trained generators: their serving signatures (`signatures`), SavedModels in
+TF Serving's layout (`serving`) and TFLite (`tflite`).
 
-`python -m avgan.export_main` is the entry point; `export/README.md` documents the
-signatures, the TF Serving layout and the TFLite variants.
+`python -m avgan.export_main` (`avgan-export`) is the entry point; docs/export.md
+documents the signatures, the TF Serving layout and the TFLite variants.
 """

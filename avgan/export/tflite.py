@@ -1,7 +1,7 @@
 """SavedModel -> TFLite (float32, float16, dynamic-range int8), each in a child process.
 
 The converter can abort the whole process (`LLVM ERROR: Failed to infer result
-type(s)` from a wrapper that does not track the Keras 3 variables, DESIGN.md §1), so
+type(s)` from a wrapper that does not track the Keras 3 variables, docs/design.md §1), so
 `convert` runs the conversions in `python -m avgan.export.tflite`: a crash there is
 reported as a `TFLiteError` naming the variant, and the variants after it are converted
 in a fresh child.

@@ -100,14 +100,18 @@ class SoundClassifier(keras.Model):
         x = self.fc1(self.flatten(x))
         return self.fc2(self.drop1(x, training=training))
 
-    def classify_representation(self, spectrum):
-        """Instrument logits of a spectrogram in this model's representation.
+    def encode_representation(self, spectrum):
+        """The 128-d encoding of a spectrogram in this model's representation.
 
         For generated spectrograms (I2S), which have no waveform: [batch, bins, frames]
-        (e.g. a 128x44 log-mel in dB for an 'lms' classifier) -> [batch, num_classes].
+        (e.g. a 128x44 log-mel in dB for an 'lms' classifier) -> [batch, encoding_dim].
         """
-        encoding = self._encode_features(standardize(spectrum), training=False)
-        return self.fc3(encoding)
+        return self._encode_features(standardize(spectrum), training=False)
+
+    def classify_representation(self, spectrum):
+        """Instrument logits of a spectrogram in this model's representation:
+        [batch, bins, frames] -> [batch, num_classes] (see `encode_representation`)."""
+        return self.fc3(self.encode_representation(spectrum))
 
     def call(self, waveform, training: bool = False):
         encoding = self.drop2(self.encode(waveform, training=training), training=training)

@@ -18,17 +18,21 @@ Spectrograms are scaled to the generator's tanh range by `spectrogram_target`
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import keras
 import tensorflow as tf
 
 from avgan.data import features
 from avgan.models.s2i import (
     LEAK,
+    ConditionalGenerator,
     MatchingDiscriminator,
     batch_norm,
     check_upsampling,
-    projection,
-    upsample,
+    downsample,
+    generator_stem,
+    upsample_stack,
     weight_init,
 )
 
@@ -117,6 +121,26 @@ def rectangular_upsample(channels: int, upsampling: str, name: str, **kwargs) ->
     ]
 
 
+def extra_convs(width: int, count: int, activation: Callable[[], keras.layers.Layer]) -> list:
+    """The paper's extra layers: `count` stride-1 3x3 convolutions keeping [4, 4, 8w]
+    ('extra1', 'extra2', ...; no bias), each followed by BN and `activation()`."""
+    layers = []
+    for i in range(count):
+        layers += [
+            keras.layers.Conv2D(
+                8 * width,
+                3,
+                padding="same",
+                use_bias=False,
+                kernel_initializer=weight_init(),
+                name=f"extra{i + 1}",
+            ),
+            batch_norm(),
+            activation(),
+        ]
+    return layers
+
+
 def rectangular_conv(channels: int, name: str, **kwargs) -> list:
     """Layers of a 4x4, stride (2, 1), padding 1 convolution: [h, w] -> [h / 2, w - 1]."""
     return [
@@ -134,7 +158,7 @@ def rectangular_conv(channels: int, name: str, **kwargs) -> list:
 
 
 @keras.saving.register_keras_serializable(package="avgan")
-class I2SGenerator(keras.Model):
+class I2SGenerator(ConditionalGenerator):
     """(image encoding, noise) -> log-mel spectrogram.
 
     Input: (encoding [batch, encoding_dim] float32, z [batch, z_dim] float32).
@@ -155,6 +179,8 @@ class I2SGenerator(keras.Model):
             and convolutions in place of the deconvolutions; see `avgan.models.s2i.upsample`).
     """
 
+    SAMPLE_SHAPE = (MELS, FRAMES, 1)
+
     def __init__(
         self,
         width: int,
@@ -165,62 +191,20 @@ class I2SGenerator(keras.Model):
         upsampling: str = "deconv",
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.width, self.z_dim, self.encoding_dim = width, z_dim, encoding_dim
-        self.projection_dim, self.extra_layers = projection_dim, extra_layers
-        self.upsampling = check_upsampling(upsampling)
-        self.phi = projection(projection_dim)
-        stem = [
-            keras.layers.Dense(
-                4 * 4 * 8 * width, use_bias=False, kernel_initializer=weight_init(), name="fc"
-            ),
-            keras.layers.Reshape((4, 4, 8 * width)),
-            batch_norm(),
-            keras.layers.ReLU(),
-        ]
-        for i in range(extra_layers):
-            stem += [
-                keras.layers.Conv2D(
-                    8 * width,
-                    3,
-                    padding="same",
-                    use_bias=False,
-                    kernel_initializer=weight_init(),
-                    name=f"extra{i + 1}",
-                ),
-                batch_norm(),
-                keras.layers.ReLU(),
-            ]
+        super().__init__(width, z_dim, encoding_dim, projection_dim, upsampling, **kwargs)
+        self.extra_layers = extra_layers
+        # `+` evaluates left to right: the FC's initialiser is made before the extras'.
+        stem = generator_stem(width) + extra_convs(width, extra_layers, keras.layers.ReLU)
         self.stem = keras.Sequential(stem, name="stem")
-        ups = []
-        for i, channels in enumerate((4 * width, 2 * width, 2 * width)):
-            ups += upsample(channels, upsampling, f"deconv{i + 1}", use_bias=False)
-            ups += [batch_norm(), keras.layers.ReLU()]
+        ups = upsample_stack((4 * width, 2 * width, 2 * width), upsampling)
         ups += rectangular_upsample(width, upsampling, "rect_deconv1", use_bias=False)
         ups += [batch_norm(), keras.layers.ReLU()]
         ups += rectangular_upsample(1, upsampling, "rect_deconv2")
         ups.append(keras.layers.Activation("tanh"))
         self.ups = keras.Sequential(ups, name="ups")
 
-    def call(self, inputs, training: bool = False):
-        encoding, z = inputs
-        phi = self.phi(tf.cast(encoding, tf.float32), training=training)
-        x = tf.concat([phi, tf.cast(z, phi.dtype)], axis=-1)  # float16 under mixed precision
-        return self.ups(self.stem(x, training=training), training=training)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0][0], MELS, FRAMES, 1)
-
     def get_config(self):
-        return {
-            **super().get_config(),
-            "width": self.width,
-            "z_dim": self.z_dim,
-            "encoding_dim": self.encoding_dim,
-            "projection_dim": self.projection_dim,
-            "extra_layers": self.extra_layers,
-            "upsampling": self.upsampling,
-        }
+        return {**super().get_config(), "extra_layers": self.extra_layers}
 
 
 @keras.saving.register_keras_serializable(package="avgan")
@@ -261,32 +245,8 @@ class I2SDiscriminator(MatchingDiscriminator):
         self.rect = keras.Sequential(rect, name="rect")
         downs = []
         for i, channels in enumerate((2 * width, 4 * width, 8 * width)):
-            downs += [
-                keras.layers.Conv2D(
-                    channels,
-                    4,
-                    strides=2,
-                    padding="same",
-                    use_bias=False,
-                    kernel_initializer=weight_init(),
-                    name=f"conv{i + 1}",
-                ),
-                batch_norm(),
-                keras.layers.LeakyReLU(LEAK),
-            ]
-        for i in range(extra_layers):
-            downs += [
-                keras.layers.Conv2D(
-                    8 * width,
-                    3,
-                    padding="same",
-                    use_bias=False,
-                    kernel_initializer=weight_init(),
-                    name=f"extra{i + 1}",
-                ),
-                batch_norm(),
-                keras.layers.LeakyReLU(LEAK),
-            ]
+            downs += downsample(channels, f"conv{i + 1}")
+        downs += extra_convs(width, extra_layers, lambda: keras.layers.LeakyReLU(LEAK))
         self.downs = keras.Sequential(downs, name="downs")
         self._make_heads()
 

@@ -10,6 +10,7 @@ import keras
 import tensorflow as tf
 
 from avgan.data import features
+from avgan.data.pictures import to_unit
 
 
 def standardize(spectrum: tf.Tensor) -> tf.Tensor:
@@ -59,5 +60,5 @@ class PixelScaling(keras.layers.Layer):
 
     def call(self, image):
         if image.dtype == tf.uint8:
-            return tf.cast(image, tf.float32) / 127.5 - 1.0
+            return to_unit(image)
         return tf.cast(image, tf.float32)

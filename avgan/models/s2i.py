@@ -14,8 +14,10 @@ replica computes on the whole batch, and the moving statistics stay identical on
 replicas. Layers that feed a batch normalisation have no bias (its gradient would be
 pure round-off).
 
-The blocks shared with I2S (`phi`, the matching-aware logit head) live here and are
-imported by `avgan.models.i2s`.
+What the I2S networks share with these lives here and is imported by
+`avgan.models.i2s`: the blocks (`phi`, the generators' stem and upsampling, the
+discriminators' downsampling, the matching-aware logit head) and the two bases,
+`ConditionalGenerator` and `MatchingDiscriminator`.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ import keras
 import tensorflow as tf
 
 from avgan.config import UPSAMPLINGS
+from avgan.data.constants import IMAGE_SIZE
 
 LEAK = 0.2  # DCGAN's leaky ReLU slope
-IMAGE_SIZE = 64
 
 
 def weight_init() -> keras.initializers.Initializer:
@@ -48,6 +50,37 @@ def projection(projection_dim: int) -> keras.Sequential:
         ],
         name="phi",
     )
+
+
+def generator_stem(width: int) -> list:
+    """The generators' first layers: [batch, joint] -> FC 4x4x(8w) (no bias) -> BN ReLU."""
+    return [
+        keras.layers.Dense(
+            4 * 4 * 8 * width, use_bias=False, kernel_initializer=weight_init(), name="fc"
+        ),
+        keras.layers.Reshape((4, 4, 8 * width)),
+        batch_norm(),
+        keras.layers.ReLU(),
+    ]
+
+
+def downsample(channels: int, name: str, normalise: bool = True) -> list:
+    """The discriminators' 4x4 stride-2 convolution, [h, w] -> [h / 2, w / 2] x channels,
+    then BN (when `normalise`; the convolution then has no bias) and leaky ReLU."""
+    layers = [
+        keras.layers.Conv2D(
+            channels,
+            4,
+            strides=2,
+            padding="same",
+            use_bias=not normalise,
+            kernel_initializer=weight_init(),
+            name=name,
+        )
+    ]
+    if normalise:
+        layers.append(batch_norm())
+    return layers + [keras.layers.LeakyReLU(LEAK)]
 
 
 def check_upsampling(upsampling: str) -> str:
@@ -87,6 +120,16 @@ def upsample(channels: int, upsampling: str, name: str, **kwargs) -> list:
             channels, 3, padding="same", kernel_initializer=weight_init(), name=name, **kwargs
         ),
     ]
+
+
+def upsample_stack(channels: tuple[int, ...], upsampling: str) -> list:
+    """The generators' hidden upsamplings: `upsample` to each of `channels` in turn
+    (layers 'deconv1', 'deconv2', ...; no bias), each followed by BN and ReLU."""
+    layers = []
+    for i, c in enumerate(channels):
+        layers += upsample(c, upsampling, f"deconv{i + 1}", use_bias=False)
+        layers += [batch_norm(), keras.layers.ReLU()]
+    return layers
 
 
 @keras.saving.register_keras_serializable(package="avgan")
@@ -217,8 +260,69 @@ class MatchingDiscriminator(keras.Model):
         }
 
 
+class ConditionalGenerator(keras.Model):
+    """What the S2I and I2S generators share: GAN-CLS's conditioning. phi (`projection`)
+    compresses the encoding; phi(encoding) ++ z feeds `stem` then `ups`, the Sequential
+    blocks each subclass makes in its constructor after calling this one.
+
+    Input: (encoding [batch, encoding_dim] float32, z [batch, z_dim] float32).
+    Output: [batch, *SAMPLE_SHAPE] float32 in [-1, 1] (tanh); SAMPLE_SHAPE is set by
+    the subclass (S2I: 64x64x3 pictures, I2S: 128x34x1 spectrograms).
+
+    Args:
+        width: base number of filters, w (DCGAN's gf_dim; the paper's 64).
+        z_dim: noise dimension (the paper's 100).
+        encoding_dim: size of the encoding (128).
+        projection_dim: size of phi (64).
+        upsampling: 'deconv' (the paper's) or 'resize' (see `upsample`).
+    """
+
+    SAMPLE_SHAPE: tuple[int, ...]
+
+    def __init__(
+        self,
+        width: int,
+        z_dim: int,
+        encoding_dim: int,
+        projection_dim: int,
+        upsampling: str,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.width, self.z_dim = width, z_dim
+        self.encoding_dim, self.projection_dim = encoding_dim, projection_dim
+        self.upsampling = check_upsampling(upsampling)
+        # phi comes first: the creation order fixes each unseeded initialiser's draw from
+        # the global seed and the order of the weights, so seeded runs and checkpoints
+        # made before this base existed stay the same.
+        self.phi = projection(projection_dim)
+
+    def joint_input(self, encoding: tf.Tensor, z: tf.Tensor, training: bool = False):
+        """(encoding, z) -> [batch, projection_dim + z_dim]: phi(encoding) ++ z."""
+        phi = self.phi(tf.cast(encoding, tf.float32), training=training)
+        return tf.concat([phi, tf.cast(z, phi.dtype)], axis=-1)  # float16 under mixed precision
+
+    def call(self, inputs, training: bool = False):
+        encoding, z = inputs
+        x = self.joint_input(encoding, z, training=training)
+        return self.ups(self.stem(x, training=training), training=training)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0][0], *self.SAMPLE_SHAPE)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "width": self.width,
+            "z_dim": self.z_dim,
+            "encoding_dim": self.encoding_dim,
+            "projection_dim": self.projection_dim,
+            "upsampling": self.upsampling,
+        }
+
+
 @keras.saving.register_keras_serializable(package="avgan")
-class S2IGenerator(keras.Model):
+class S2IGenerator(ConditionalGenerator):
     """(sound encoding, noise) -> picture.
 
     Input: (encoding [batch, encoding_dim] float32, z [batch, z_dim] float32).
@@ -236,6 +340,8 @@ class S2IGenerator(keras.Model):
             and 3x3 convolutions in place of the deconvolutions; see `upsample`).
     """
 
+    SAMPLE_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 3)
+
     def __init__(
         self,
         width: int,
@@ -245,47 +351,11 @@ class S2IGenerator(keras.Model):
         upsampling: str = "deconv",
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.width, self.z_dim = width, z_dim
-        self.encoding_dim, self.projection_dim = encoding_dim, projection_dim
-        self.upsampling = check_upsampling(upsampling)
-        self.phi = projection(projection_dim)
-        self.stem = keras.Sequential(
-            [
-                keras.layers.Dense(
-                    4 * 4 * 8 * width, use_bias=False, kernel_initializer=weight_init(), name="fc"
-                ),
-                keras.layers.Reshape((4, 4, 8 * width)),
-                batch_norm(),
-                keras.layers.ReLU(),
-            ],
-            name="stem",
-        )
-        ups = []
-        for i, channels in enumerate((4 * width, 2 * width, width)):
-            ups += upsample(channels, upsampling, f"deconv{i + 1}", use_bias=False)
-            ups += [batch_norm(), keras.layers.ReLU()]
+        super().__init__(width, z_dim, encoding_dim, projection_dim, upsampling, **kwargs)
+        self.stem = keras.Sequential(generator_stem(width), name="stem")
+        ups = upsample_stack((4 * width, 2 * width, width), upsampling)
         ups += upsample(3, upsampling, "deconv4", activation="tanh")
         self.ups = keras.Sequential(ups, name="ups")
-
-    def call(self, inputs, training: bool = False):
-        encoding, z = inputs
-        phi = self.phi(tf.cast(encoding, tf.float32), training=training)
-        x = tf.concat([phi, tf.cast(z, phi.dtype)], axis=-1)  # float16 under mixed precision
-        return self.ups(self.stem(x, training=training), training=training)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0][0], IMAGE_SIZE, IMAGE_SIZE, 3)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "width": self.width,
-            "z_dim": self.z_dim,
-            "encoding_dim": self.encoding_dim,
-            "projection_dim": self.projection_dim,
-            "upsampling": self.upsampling,
-        }
 
 
 @keras.saving.register_keras_serializable(package="avgan")
@@ -316,21 +386,8 @@ class S2IDiscriminator(MatchingDiscriminator):
         super().__init__(width, encoding_dim, projection_dim, num_classes, **kwargs)
         downs = []
         for i, channels in enumerate((width, 2 * width, 4 * width, 8 * width)):
-            first = i == 0  # DCGAN: no batch normalisation on the input layer
-            downs.append(
-                keras.layers.Conv2D(
-                    channels,
-                    4,
-                    strides=2,
-                    padding="same",
-                    use_bias=first,
-                    kernel_initializer=weight_init(),
-                    name=f"conv{i + 1}",
-                )
-            )
-            if not first:
-                downs.append(batch_norm())
-            downs.append(keras.layers.LeakyReLU(LEAK))
+            # DCGAN: no batch normalisation on the input layer.
+            downs += downsample(channels, f"conv{i + 1}", normalise=i > 0)
         self.downs = keras.Sequential(downs, name="downs")
         self._make_heads()
 

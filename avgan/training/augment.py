@@ -30,22 +30,9 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-POLICIES = ("color", "translation", "cutout", "time_translation")
-
-
-def parse_policy(policy: str) -> tuple[str, ...]:
-    """'color,translation,cutout' -> ('color', 'translation', 'cutout'); '' -> ().
-
-    ValueError naming the unknown part otherwise."""
-    parts = tuple(p.strip() for p in policy.split(",") if p.strip())
-    unknown = [p for p in parts if p not in POLICIES]
-    if unknown:
-        raise ValueError(
-            f"unknown augmentation {', '.join(unknown)!s} in {policy!r}; valid: "
-            f"{', '.join(POLICIES)} (comma-separated)"
-        )
-    return parts
-
+# The policy names and their parser live with the configuration, which checks them.
+from avgan.config import AUGMENT_POLICIES as POLICIES
+from avgan.config import parse_policy  # noqa: F401  (re-exported)
 
 Replica = tuple  # (replica id: int or scalar tensor, replicas in sync: int)
 
@@ -122,6 +109,8 @@ _FUNCTIONS = {
     "cutout": cutout,
     "time_translation": time_translation,
 }
+if tuple(_FUNCTIONS) != POLICIES:  # the config lists what this module implements
+    raise ImportError(f"augment implements {tuple(_FUNCTIONS)}, the config lists {POLICIES}")
 
 
 def diff_augment(

@@ -3,38 +3,14 @@ and the accuracy of generated samples under a classifier (paper Fig. 9)."""
 
 from __future__ import annotations
 
-import math
-
 import keras
 import numpy as np
 import tensorflow as tf
 
-from avgan.models.i2s import to_log_mel_44
-
-
-def image_grid(images: np.ndarray, columns: int) -> np.ndarray:
-    """[n, h, w, c] uint8 or float in [-1, 1] -> one [rows*h, columns*w, c] uint8 picture."""
-    images = np.asarray(images)
-    if images.dtype != np.uint8:
-        images = np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
-    n, h, w, c = images.shape
-    rows = math.ceil(n / columns)
-    grid = np.zeros((rows * h, columns * w, c), np.uint8)
-    for i, image in enumerate(images):
-        r, col = divmod(i, columns)
-        grid[r * h : (r + 1) * h, col * w : (col + 1) * w] = image
-    return grid
-
-
-def spectrogram_pictures(spectrograms: np.ndarray) -> np.ndarray:
-    """[n, 128, frames, 1] in [-1, 1] -> [n, 128, frames, 3] uint8, low pitches at the bottom."""
-    s = np.clip((np.asarray(spectrograms)[..., 0] + 1.0) / 2.0, 0.0, 1.0)[:, ::-1]
-    # A dark-to-bright palette (black, purple, orange, yellow) as spectrogram viewers use.
-    stops = np.array([[0, 0, 0], [90, 20, 120], [230, 100, 30], [255, 240, 120]], np.float32)
-    position = s * (len(stops) - 1)
-    low = np.floor(position).astype(int).clip(0, len(stops) - 2)
-    frac = (position - low)[..., None]
-    return (stops[low] * (1 - frac) + stops[low + 1] * frac).astype(np.uint8)
+from avgan.data.constants import SAMPLE_RATE
+from avgan.data.pictures import image_grid, spectrogram_pictures
+from avgan.evaluation.accuracy import generated_accuracy
+from avgan.models.i2s import spectrogram_target, to_log_mel_44
 
 
 class NonFiniteLossError(RuntimeError):
@@ -136,8 +112,6 @@ class Samples(keras.callbacks.Callback):
                     grid = np.concatenate(list(pairs), axis=1)
                     tf.summary.image(f"samples/{split}", grid[None], max_outputs=1)
                 else:
-                    from avgan.models.i2s import spectrogram_target
-
                     fake = self.model.generate(
                         batch["image"], z=self.z[: len(batch["image"])]
                     ).numpy()
@@ -152,30 +126,10 @@ class Samples(keras.callbacks.Callback):
                         from avgan.synthesis import log_mel_to_audio
 
                         waves = log_mel_to_audio(to_log_mel_44(fake[:2]), n_iter=16)
-                        tf.summary.audio(f"audio/{split}", waves[..., None], 44100, max_outputs=2)
+                        tf.summary.audio(
+                            f"audio/{split}", waves[..., None], SAMPLE_RATE, max_outputs=2
+                        )
         self.writer.flush()
-
-
-def generated_accuracy(
-    model, classifier, dataset, direction: str, max_batches: int, use_ema: bool = True
-) -> float:
-    """Share of generated samples that `classifier` assigns to the condition's instrument.
-
-    S2I: generated pictures under the image classifier. I2S: generated spectrograms,
-    resized 128x34 -> 128x44 as the paper does, under the log-mel sound classifier.
-    `use_ema=False` samples the trained generator instead of its EMA copy.
-    """
-    hits = total = 0
-    for batch in dataset.take(max_batches):
-        if direction == "s2i":
-            logits = classifier(model.generate(batch["sound"], use_ema=use_ema), training=False)
-        else:
-            generated = to_log_mel_44(model.generate(batch["image"], use_ema=use_ema))
-            logits = classifier.classify_representation(generated)
-        predicted = tf.argmax(logits, -1, output_type=tf.int32)
-        hits += int(tf.reduce_sum(tf.cast(predicted == batch["label"], tf.int32)))
-        total += int(batch["label"].shape[0])
-    return hits / max(total, 1)
 
 
 class GeneratedAccuracy(keras.callbacks.Callback):

@@ -23,46 +23,20 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from avgan import run_dir
 from avgan.config import Config
 from avgan.data import pipeline
 from avgan.data.files import write_text
 from avgan.data.layout import PairIndex
 from avgan.models.autoencoder import STACKS, SoundAutoencoder, stack_mse
 from avgan.models.encoders import ImageClassifier, SoundClassifier
+from avgan.run_dir import ENCODER_FILE
 
-ENCODER_FILE = "encoder.keras"
 PITCH_CLASSES = 128  # MIDI pitches
 
 
-class ModelDirError(ValueError):
-    """The model directory belongs to another run."""
-
-
-def claim_model_dir(model_dir: str, mode: str, **details) -> None:
-    """Marks `model_dir` as `mode`'s, or refuses a directory another mode owns.
-
-    Raises:
-        ModelDirError: naming the directory and what it holds.
-    """
-    os.makedirs(model_dir, exist_ok=True)
-    path = os.path.join(model_dir, "avgan_mode.json")
-    wanted = {"mode": mode, **details}
-    if os.path.exists(path):
-        with open(path) as f:
-            found = json.load(f)
-        if found != wanted:
-            held = ", ".join(f"{k}={v}" for k, v in found.items())
-            raise ModelDirError(
-                f"--model_dir {model_dir} holds a checkpoint of another run ({held}); "
-                f"this run is {', '.join(f'{k}={v}' for k, v in wanted.items())}. "
-                "Use another --model_dir."
-            )
-        return
-    write_text(path, json.dumps(wanted, indent=2))
-
-
 def _finished(model_dir: str) -> dict | None:
-    path = os.path.join(model_dir, "metrics.json")
+    path = os.path.join(model_dir, run_dir.METRICS_FILE)
     if os.path.exists(path) and os.path.exists(os.path.join(model_dir, ENCODER_FILE)):
         with open(path) as f:
             return json.load(f)
@@ -83,7 +57,7 @@ def _callbacks(model_dir: str, monitor: str) -> list[keras.callbacks.Callback]:
 
 
 def _write_metrics(model_dir: str, metrics: dict) -> dict:
-    write_text(os.path.join(model_dir, "metrics.json"), json.dumps(metrics, indent=2))
+    run_dir.write_json(os.path.join(model_dir, run_dir.METRICS_FILE), metrics)
     return metrics
 
 
@@ -102,8 +76,8 @@ def train_sound_classifier(
     """
     mode = "pitch_sound_classifier" if pitch else "sound_classifier"
     rep = config.model.representation
-    claim_model_dir(model_dir, mode, representation=rep, conv_layers=config.model.conv_layers)
-    config.save(model_dir)
+    run_dir.claim(model_dir, mode, representation=rep, conv_layers=config.model.conv_layers)
+    run_dir.save_config(model_dir, config)
     if (done := _finished(model_dir)) is not None:
         return done
     keras.utils.set_random_seed(config.train.seed)
@@ -182,8 +156,8 @@ def train_image_classifier(
     config: Config, index: PairIndex, model_dir: str, verbose: int = 1
 ) -> dict:
     """Trains an ImageClassifier; returns accuracy on the held-out recordings."""
-    claim_model_dir(model_dir, "image_classifier")
-    config.save(model_dir)
+    run_dir.claim(model_dir, "image_classifier")
+    run_dir.save_config(model_dir, config)
     if (done := _finished(model_dir)) is not None:
         return done
     keras.utils.set_random_seed(config.train.seed)
@@ -252,8 +226,8 @@ def train_sound_autoencoder(
     Returns:
         {"mse": [validation MSE of each stack on its own input], "seconds": ...}.
     """
-    claim_model_dir(model_dir, "sound_autoencoder")
-    config.save(model_dir)
+    run_dir.claim(model_dir, "sound_autoencoder")
+    run_dir.save_config(model_dir, config)
     if (done := _finished(model_dir)) is not None:
         return done
     keras.utils.set_random_seed(config.train.seed)
@@ -306,3 +280,19 @@ def train_sound_autoencoder(
             "seconds": round(state["seconds"], 1),
         },
     )
+
+
+def train_pitch_sound_classifier(
+    config: Config, index: PairIndex, model_dir: str, verbose: int = 1
+) -> dict:
+    """`train_sound_classifier` with the pitch head (the pose-aware encoder)."""
+    return train_sound_classifier(config, index, model_dir, pitch=True, verbose=verbose)
+
+
+# Mode -> trainer, for the entry point and for the encoders a GAN run trains first.
+TRAINERS = {
+    "sound_classifier": train_sound_classifier,
+    "pitch_sound_classifier": train_pitch_sound_classifier,
+    "image_classifier": train_image_classifier,
+    "sound_autoencoder": train_sound_autoencoder,
+}

@@ -1,11 +1,10 @@
 """GAN-CLS training under tf.distribute: S2I-C / S2I-N / S2I-A, pose-oriented S2I, I2S.
 
-`train_gan` trains one GAN into a model directory:
+`train_gan` trains one GAN into a model directory (layout: `avgan.run_dir`):
 
-    config.json, avgan_mode.json   the resolved configuration and the owning mode
-    checkpoints/                   tf.train.CheckpointManager: networks, EMA, optimizers,
-                                   step, saved at epoch ends; rerunning resumes from the
-                                   newest one
+    config.json, avgan_mode.json   the resolved configuration and the owning run
+    checkpoints/                   networks, EMA, optimizers, noise states, step, saved
+                                   at epoch ends; rerunning resumes from the newest one
     progress.json                  the Fig. 9 curve and training seconds up to the newest
                                    checkpoint, so a resumed run's metrics keep them
     logs/                          TensorBoard: losses and scores, sample pictures,
@@ -14,14 +13,13 @@
                                    conditions, the Fig. 9 curve, time and steps/s
     samples_test.png               held-out conditions: real (left) next to generated
 
-Encoders come by path (`sound_encoder`, `image_encoder`) or are trained first into
-MODEL_DIR/encoders/ by `avgan.training.classifiers`.
+Encoders come by path (`config.gan.sound_encoder`, `image_encoder`) or are trained
+first into MODEL_DIR/encoders/ by `avgan.training.classifiers`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import time
 
@@ -30,375 +28,284 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from avgan.config import Config
+from avgan import run_dir
+from avgan.config import Config, GanConfig
 from avgan.data import pipeline
-from avgan.data.files import atomic_path, write_text
+from avgan.data.files import atomic_path
 from avgan.data.layout import PairIndex
-from avgan.models.gan_cls import GanCls, make_gan
+from avgan.data.pictures import image_grid, spectrogram_pictures
+from avgan.evaluation.accuracy import generated_accuracy
 from avgan.models.i2s import spectrogram_target
 from avgan.training import callbacks as cb
 from avgan.training import classifiers
-from avgan.training.augment import parse_policy
+from avgan.training.gan_cls import GanCls, make_gan
+from avgan.training.strategy import make_strategy
 
-STRATEGIES = ("auto", "mirrored", "multi_worker", "one_device")
-PROGRESS_FILE = "progress.json"
-_MULTI_WORKER: tf.distribute.Strategy | None = None
-VARIANTS = ("c", "n", "a")
+SAMPLE_CONDITIONS = 8  # held-out conditions in the sample grids
+SPLITS = ("train", "validation")  # where the Fig. 9 accuracy is measured
 
 
-@dataclasses.dataclass(frozen=True)
-class GanRun:
-    """What to train.
+def train_gans(config: Config, index: PairIndex, model_dir: str, verbose: int = 1) -> list[dict]:
+    """One GAN, or for s2i_pose one per instrument (MODEL_DIR/<instrument>): the
+    instruments of `config.gan.instruments`, all of the data's when empty.
 
-    Attributes:
-        mode: 's2i', 's2i_pose' or 'i2s'.
-        variant: S2I only: 'c' (classifier encoding), 'n' (no mismatch term), 'a'
-            (autoencoder encoding).
-        instruments: restrict the data (pose-oriented S2I trains one instrument).
-        checkpoint_every: steps between checkpoints (saved at the next epoch end).
-        eval_every: epochs between generated-accuracy measurements (Fig. 9).
-        ema: keep an EMA generator for sampling.
-        audio_summaries: I2S: TensorBoard audio of generated spectrograms each epoch
-            (Griffin-Lim: a few seconds per epoch on a CPU).
-        augment: DiffAugment policy for the discriminator's inputs ('' = the paper's
-            training; see `avgan.training.augment`).
-        aux_weight: weight of an auxiliary instrument classifier on the discriminator
-            (AC-GAN; 0 = the paper's training; see `avgan.models.gan_cls`).
+    Raises:
+        ValueError: an instrument the data does not have.
     """
-
-    mode: str = "s2i"
-    variant: str = "c"
-    instruments: tuple[str, ...] = ()
-    sound_encoder: str = ""
-    image_encoder: str = ""
-    strategy: str = "auto"
-    mixed_precision: bool = False
-    jit_compile: bool = False
-    checkpoint_every: int = 200
-    eval_every: int = 5
-    ema: bool = True
-    audio_summaries: bool = True
-    augment: str = ""
-    aux_weight: float = 0.0
-
-    @property
-    def direction(self) -> str:
-        return "i2s" if self.mode == "i2s" else "s2i"
+    if config.mode != "s2i_pose":
+        return [train_gan(config, index, model_dir, verbose)]
+    unknown = sorted(set(config.gan.instruments) - set(index.instruments))
+    if unknown:
+        raise ValueError(
+            f"--instrument: unknown {', '.join(unknown)}; "
+            f"the data has {', '.join(index.instruments)}"
+        )
+    return [
+        train_gan(
+            config.replace(gan=dict(instruments=(name,))),
+            index,
+            os.path.join(model_dir, name),
+            verbose,
+        )
+        for name in config.gan.instruments or index.instruments
+    ]
 
 
-def make_strategy(name: str) -> tf.distribute.Strategy:
-    """'auto': mirrored over the visible GPUs if any, else one device (the CPU);
-    'mirrored': MirroredStrategy over all visible devices; 'multi_worker':
-    MultiWorkerMirroredStrategy from TF_CONFIG; 'one_device': the first GPU or the CPU."""
-    if name not in STRATEGIES:
-        raise ValueError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {name!r}")
-    if name == "multi_worker":
-        if "TF_CONFIG" not in os.environ:
-            raise ValueError("--strategy=multi_worker needs TF_CONFIG (cluster and task)")
-        # Collective ops must be configured before TF runs any op: the first call, at
-        # program start, creates the strategy; later calls return the same one.
-        global _MULTI_WORKER
-        if _MULTI_WORKER is None:
-            _MULTI_WORKER = tf.distribute.MultiWorkerMirroredStrategy()
-        return _MULTI_WORKER
-    gpus = tf.config.list_logical_devices("GPU")
-    if name == "mirrored" or (name == "auto" and len(gpus) > 1):
-        return tf.distribute.MirroredStrategy()
-    return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
+def train_encoders(config: Config, index: PairIndex, model_dir: str) -> dict[str, str]:
+    """Paths of the conditioning encoder and the evaluation classifier
+    ({"condition", "evaluator"}), training any the config does not give into
+    MODEL_DIR/encoders/<mode>/ for half the GAN's epochs."""
+    paths = {}
+    for role, kind in run_dir.encoder_kinds(config).items():
+        paths[role] = run_dir.given_encoder(config, kind)
+        if not paths[role]:
+            folder = run_dir.trained_encoder_dir(model_dir, kind)
+            classifiers.TRAINERS[kind](_encoder_config(config, kind), index, folder)
+            paths[role] = os.path.join(folder, run_dir.ENCODER_FILE)
+    return paths
 
 
-def _encoder_paths(config: Config, index: PairIndex, model_dir: str, run: GanRun) -> dict:
-    """Paths of the conditioning encoder and the evaluation classifier, training any
-    that were not given into MODEL_DIR/encoders/."""
-    root = os.path.join(model_dir, "encoders")
-    enc_config = config.replace(train=dict(epochs=max(config.train.epochs // 2, 1)))
-
-    def sound_classifier() -> str:
-        if run.sound_encoder and run.variant != "a":
-            return run.sound_encoder
-        path = os.path.join(root, "sound_classifier")
-        classifiers.train_sound_classifier(enc_config, index, path)
-        return os.path.join(path, classifiers.ENCODER_FILE)
-
-    def image_classifier() -> str:
-        if run.image_encoder:
-            return run.image_encoder
-        path = os.path.join(root, "image_classifier")
-        classifiers.train_image_classifier(enc_config, index, path)
-        return os.path.join(path, classifiers.ENCODER_FILE)
-
-    if run.direction == "i2s":
-        return {"condition": image_classifier(), "evaluator": sound_classifier()}
-    if run.variant == "a":
-        if run.sound_encoder:
-            condition = run.sound_encoder
-        else:
-            path = os.path.join(root, "sound_autoencoder")
-            classifiers.train_sound_autoencoder(enc_config, index, path)
-            condition = os.path.join(path, classifiers.ENCODER_FILE)
-        return {"condition": condition, "evaluator": image_classifier()}
-    return {"condition": sound_classifier(), "evaluator": image_classifier()}
+def _encoder_config(config: Config, kind: str) -> Config:
+    """The config an encoder of a GAN run trains with: the run's data, model and seed,
+    half its epochs, none of its GAN settings."""
+    return dataclasses.replace(
+        config.replace(train=dict(epochs=max(config.train.epochs // 2, 1))),
+        mode=kind,
+        gan=GanConfig(),
+    )
 
 
-def build_gan(config: Config, run: GanRun, encoder: keras.Model, num_classes: int = 0) -> GanCls:
+def build_gan(config: Config, encoder: keras.Model, num_classes: int = 0) -> GanCls:
     """Networks, GAN and both optimizers; call inside `strategy.scope()`.
 
     `num_classes` (the data's instruments) gives the discriminator the auxiliary
-    classifier that `run.aux_weight` trains; 0 leaves it out, which is enough to sample
-    and export (they never run the discriminator).
+    classifier that `config.gan.aux_weight` trains; 0 leaves it out.
     """
-    gan = make_gan(
-        config.model,
-        run.direction,
-        encoder,
-        wrong_pairs=run.variant != "n",
-        ema=run.ema,
-        augment=run.augment,
-        seed=config.train.seed,
-        num_classes=num_classes if run.aux_weight else 0,
-        aux_weight=run.aux_weight if num_classes else 0.0,
-    )
+    gan = make_gan(config, encoder, num_classes)
 
     def adam():
         return keras.optimizers.Adam(config.train.learning_rate, beta_1=config.train.beta_1)
 
-    gan.compile(adam(), adam(), jit_compile=run.jit_compile)
+    gan.compile(adam(), adam(), jit_compile=config.runtime.jit_compile)
     return gan
 
 
 def restore_gan(
-    config: Config, run: GanRun, encoder_path: str, model_dir: str, num_classes: int = 0
+    config: Config, encoder_path: str, model_dir: str, num_classes: int = 0
 ) -> tuple[GanCls, tf.train.CheckpointManager]:
-    """Builds the GAN and restores MODEL_DIR/checkpoints' newest checkpoint, if any.
+    """Builds the GAN and restores MODEL_DIR's newest checkpoint, if any, whole.
 
     Call inside the strategy's scope: restoring there keeps optimizer slots mirrored.
     `num_classes`: see `build_gan`.
     """
-    encoder = keras.models.load_model(encoder_path)
-    gan = build_gan(config, run, encoder, num_classes)
-    checkpoint = tf.train.Checkpoint(
-        generator=gan.generator,
-        discriminator=gan.discriminator,
-        d_optimizer=gan.d_optimizer,
-        g_optimizer=gan.g_optimizer,
-        noise_seed=gan.seed_generator.state.value,  # the training noise resumes too
-        augment_seed=gan.augment_seed_generator.state.value,  # and the augmentation
-        **({"ema_generator": gan.ema_generator} if gan.ema_generator is not None else {}),
-    )
-    manager = tf.train.CheckpointManager(
-        checkpoint, os.path.join(model_dir, "checkpoints"), max_to_keep=3
-    )
+    gan = build_gan(config, keras.models.load_model(encoder_path), num_classes)
+    manager = run_dir.checkpoint_manager(model_dir, run_dir.checkpoint_objects(gan))
     if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).expect_partial()
+        manager.checkpoint.restore(manager.latest_checkpoint).expect_partial()
     return gan, manager
 
 
-def load_run(model_dir: str) -> tuple[GanCls, Config, GanRun, dict]:
-    """A trained GAN run from its model dir, for evaluation, generation and export.
+@dataclasses.dataclass
+class _Data:
+    """What a GAN run reads: the repeated training batches, the splits the Fig. 9
+    accuracy is measured on, and the fixed conditions and noise of the sample grids."""
 
-    Returns:
-        (gan with the newest checkpoint's generators restored (see
-        `GanCls.restore_generators`), config, run, encoder paths
-        {"condition", "evaluator"} as recorded in metrics.json).
-
-    Raises:
-        ValueError: MODEL_DIR is not a finished GAN run.
-    """
-    needed = [os.path.join(model_dir, n) for n in ("config.json", "run.json", "metrics.json")]
-    missing = [p for p in needed if not os.path.exists(p)]
-    if missing:
-        raise ValueError(f"{model_dir} is not a finished GAN run (missing {', '.join(missing)})")
-    with open(needed[0]) as f:
-        config = Config.from_dict(json.load(f))
-    with open(needed[1]) as f:
-        fields = json.load(f)
-    run = GanRun(**{**fields, "instruments": tuple(fields.get("instruments", ()))})
-    with open(needed[2]) as f:
-        paths = json.load(f)["encoders"]
-    checkpoint = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
-    if not checkpoint:
-        raise ValueError(f"{model_dir}/checkpoints holds no checkpoint")
-    gan = build_gan(config, run, keras.models.load_model(paths["condition"]))
-    gan.restore_generators(checkpoint)
-    return gan, config, run, paths
+    train: tf.data.Dataset
+    steps_per_epoch: int
+    eval_sets: dict[str, tf.data.Dataset]
+    conditions: dict[str, dict]
+    z: np.ndarray
 
 
-def _wrong_pairs(run: GanRun) -> str:
-    return "pose" if run.mode == "s2i_pose" else "instrument"
+def _datasets(config: Config, index: PairIndex, step: int) -> _Data:
+    """The run's data, the training batches resuming after `step` steps."""
+    instruments = list(config.gan.instruments) or None
+    n_train = len(pipeline.select_pairs(index, "train", instruments))
+    wrong = "pose" if config.mode == "s2i_pose" else "instrument"
+    batch = config.train.batch_size
 
-
-def _fixed_conditions(index: PairIndex, run: GanRun, n: int) -> dict[str, dict]:
-    """A fixed batch of conditions from each split, spread over the instruments."""
-    out = {}
-    for split in ("train", "validation"):
-        # A seeded shuffle of the whole split, so the batch mixes instruments.
-        dataset = pipeline.paired_dataset(
-            index,
-            split,
-            n,
-            wrong_pairs=_wrong_pairs(run),
-            instruments=list(run.instruments) or None,
-            seed=1,
-            drop_remainder=False,
+    def split(name: str, size: int, **kwargs) -> tf.data.Dataset:
+        return pipeline.paired_dataset(
+            index, name, size, wrong_pairs=wrong, instruments=instruments, **kwargs
         )
-        out[split] = next(iter(dataset))
-    return out
+
+    train = split("train", batch, seed=config.train.seed, repeat=True, skip_batches=step)
+    eval_sets = {s: split(s, batch, seed=1, drop_remainder=False) for s in SPLITS}
+    # A seeded shuffle of each whole split, so the sample batch mixes instruments.
+    conditions = {
+        s: next(iter(split(s, SAMPLE_CONDITIONS, seed=1, drop_remainder=False))) for s in SPLITS
+    }
+    rng = np.random.default_rng(config.train.seed)
+    z = rng.standard_normal((SAMPLE_CONDITIONS, config.model.z_dim)).astype(np.float32)
+    return _Data(train, max(n_train // batch, 1), eval_sets, conditions, z)
 
 
-def train_gan(
-    config: Config, index: PairIndex, model_dir: str, run: GanRun, verbose: int = 1
-) -> dict:
+class _Progress:
+    """The Fig. 9 curve and the training seconds across the legs of a resumed run;
+    written to progress.json with every checkpoint."""
+
+    def __init__(self, model_dir: str, step: int, finished: dict | None):
+        self.model_dir = model_dir
+        self.curve, self.seconds_before = _progress_at(model_dir, step, finished)
+        self.accuracy: cb.GeneratedAccuracy | None = None
+        self.start = time.perf_counter()
+
+    def full_curve(self) -> list[dict]:
+        return self.curve + self.accuracy.history
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def save(self, at_step: int) -> None:
+        progress = {
+            "step": at_step,
+            "curve": self.full_curve(),
+            "seconds": round(self.seconds_before + self.elapsed(), 1),
+        }
+        run_dir.write_json(run_dir.path(self.model_dir, run_dir.PROGRESS_FILE), progress)
+
+
+def _callbacks(
+    config, model_dir, manager, evaluator, data, progress
+) -> tuple[list, cb.StopOnNonFinite]:
+    """The training callbacks, in their order, and the non-finite guard among them."""
+    guard = cb.StopOnNonFinite()
+    progress.accuracy = cb.GeneratedAccuracy(
+        os.path.join(model_dir, "logs", "eval"),
+        evaluator,
+        data.eval_sets,
+        config.direction,
+        config.gan.eval_every,
+    )
+    samples = cb.Samples(
+        os.path.join(model_dir, "logs", "samples"),
+        data.conditions,
+        data.z,
+        config.direction,
+        audio=config.gan.audio_summaries,
+    )
+    return [
+        guard,
+        keras.callbacks.TensorBoard(os.path.join(model_dir, "logs"), update_freq=25),
+        samples,
+        progress.accuracy,
+        # After the accuracy: an epoch's curve point is measured before it is saved.
+        cb.CheckpointEvery(manager, config.gan.checkpoint_every, guard, on_save=progress.save),
+    ], guard
+
+
+def _previous_run(config: Config, model_dir: str, verbose: int) -> tuple[dict | None, bool]:
+    """(metrics.json of an earlier run in MODEL_DIR or None, whether it is done)."""
+    finished = run_dir.path(model_dir, run_dir.METRICS_FILE)
+    if not os.path.exists(finished):
+        return None, False
+    previous = run_dir.read_json(finished)
+    if previous["steps"] >= config.train.epochs * previous["steps_per_epoch"]:
+        return previous, True
+    # More epochs than the finished run had: train on from its newest checkpoint,
+    # keeping its Fig. 9 curve.
+    if verbose:
+        print(
+            f"{model_dir}: finished at step {previous['steps']}; extending to "
+            f"{config.train.epochs} epochs"
+        )
+    return previous, False
+
+
+def train_gan(config: Config, index: PairIndex, model_dir: str, verbose: int = 1) -> dict:
     """Trains (or resumes) one GAN; returns its metrics.
 
     Raises:
+        run_dir.ModelDirError: MODEL_DIR belongs to another run.
         cb.NonFiniteLossError: a loss became NaN/inf; names the step; the newest
             checkpoint on disk is the last good one.
     """
-    if run.mode not in ("s2i", "s2i_pose", "i2s") or run.variant not in VARIANTS:
-        raise ValueError(f"unknown mode/variant {run.mode}/{run.variant}")
-    if run.aux_weight and run.mode == "s2i_pose":
-        raise ValueError("aux_weight: a pose model has one instrument, nothing to classify")
-    details = {"variant": run.variant} if run.direction == "s2i" else {}
-    if run.instruments:
-        details["instruments"] = ",".join(run.instruments)
-    if run.augment:  # a run is not continued under another augmentation
-        details["augment"] = ",".join(parse_policy(run.augment))
-    if config.model.upsampling != "deconv":  # nor with other generator layers
-        details["upsampling"] = config.model.upsampling
-    if run.aux_weight:  # nor with another loss
-        details["aux_weight"] = f"{run.aux_weight:g}"
-    classifiers.claim_model_dir(model_dir, run.mode, **details)
-    finished = os.path.join(model_dir, "metrics.json")
-    previous = None
-    if os.path.exists(finished):
-        with open(finished) as f:
-            previous = json.load(f)
-        if previous["steps"] >= config.train.epochs * previous["steps_per_epoch"]:
-            return previous
-        # More epochs than the finished run had: train on from its newest checkpoint,
-        # keeping its Fig. 9 curve.
-        if verbose:
-            print(
-                f"{model_dir}: finished at step {previous['steps']}; extending to "
-                f"{config.train.epochs} epochs"
-            )
-    # Written only when training happens, so they always describe metrics.json's run.
-    config.save(model_dir)
-    write_text(os.path.join(model_dir, "run.json"), json.dumps(dataclasses.asdict(run), indent=2))
-
-    paths = _encoder_paths(config, index, model_dir, run)
-    if run.mixed_precision:
+    if not config.is_gan:
+        raise ValueError(f"mode={config.mode!r} is not a GAN mode")
+    run_dir.claim(model_dir, config.mode, **run_dir.gan_identity(config))
+    previous, done = _previous_run(config, model_dir, verbose)
+    if done:
+        return previous
+    # Written only when training happens, so it always describes metrics.json's run.
+    run_dir.save_config(model_dir, config)
+    paths = train_encoders(config, index, model_dir)
+    if config.runtime.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     keras.utils.set_random_seed(config.train.seed)
-    strategy = make_strategy(run.strategy)
-    instruments = list(run.instruments) or None
-    n_train = len(pipeline._select(index, "train", instruments))  # noqa: SLF001
-    steps_per_epoch = max(n_train // config.train.batch_size, 1)
-
+    strategy = make_strategy(config.runtime.strategy)
     with strategy.scope():
-        gan, manager = restore_gan(
-            config, run, paths["condition"], model_dir, len(index.instruments)
-        )
+        gan, manager = restore_gan(config, paths["condition"], model_dir, len(index.instruments))
     evaluator = keras.models.load_model(paths["evaluator"])
     step = int(gan.optimizer.iterations.numpy())
     if step and verbose:
         print(f"resuming from step {step} ({manager.latest_checkpoint})")
-    curve_before, seconds_before = _progress_at(model_dir, step, previous)
-
-    dataset = pipeline.paired_dataset(
-        index,
-        "train",
-        config.train.batch_size,
-        wrong_pairs=_wrong_pairs(run),
-        instruments=instruments,
-        seed=config.train.seed,
-        repeat=True,
-        skip_batches=step,
-    )
-    eval_sets = {
-        split: pipeline.paired_dataset(
-            index,
-            split,
-            config.train.batch_size,
-            wrong_pairs=_wrong_pairs(run),
-            instruments=instruments,
-            seed=1,
-            drop_remainder=False,
-        )
-        for split in ("train", "validation")
-    }
-    conditions = _fixed_conditions(index, run, 8)
-    z = np.random.default_rng(config.train.seed).standard_normal((8, config.model.z_dim))
-    z = z.astype(np.float32)
-    guard = cb.StopOnNonFinite()
-    accuracy = cb.GeneratedAccuracy(
-        os.path.join(model_dir, "logs", "eval"), evaluator, eval_sets, run.direction, run.eval_every
-    )
-
-    def save_progress(at_step: int) -> None:
-        progress = {
-            "step": at_step,
-            "curve": curve_before + accuracy.history,
-            "seconds": round(seconds_before + time.perf_counter() - start, 1),
-        }
-        write_text(os.path.join(model_dir, PROGRESS_FILE), json.dumps(progress, indent=2))
-
-    callbacks = [
-        guard,
-        keras.callbacks.TensorBoard(os.path.join(model_dir, "logs"), update_freq=25),
-        cb.Samples(
-            os.path.join(model_dir, "logs", "samples"),
-            conditions,
-            z,
-            run.direction,
-            audio=run.audio_summaries,
-        ),
-        accuracy,
-        # After `accuracy`: an epoch's curve point is measured before it is saved.
-        cb.CheckpointEvery(manager, run.checkpoint_every, guard, on_save=save_progress),
-    ]
-    start = time.perf_counter()
+    data = _datasets(config, index, step)
+    progress = _Progress(model_dir, step, previous)
+    callbacks, guard = _callbacks(config, model_dir, manager, evaluator, data, progress)
+    progress.start = time.perf_counter()
     gan.fit(
-        dataset,
+        data.train,
         epochs=config.train.epochs,
-        steps_per_epoch=steps_per_epoch,
-        initial_epoch=min(step // steps_per_epoch, config.train.epochs),
+        steps_per_epoch=data.steps_per_epoch,
+        initial_epoch=min(step // data.steps_per_epoch, config.train.epochs),
         callbacks=callbacks,
         verbose=verbose,
     )
-    seconds = time.perf_counter() - start
-    steps_run = int(gan.optimizer.iterations.numpy()) - step
+    seconds = progress.elapsed()
     if guard.failed_step is not None:
         raise cb.NonFiniteLossError(
             f"non-finite loss at step {guard.failed_step}; training stopped. The newest "
             f"checkpoint, {manager.latest_checkpoint}, is the last good one."
         )
+    metrics = _final_metrics(config, gan, evaluator, data, progress, seconds, step)
+    metrics.update(replicas=strategy.num_replicas_in_sync, encoders=paths)
+    _write_sample_grid(gan, data.conditions["validation"], data.z, config.direction, model_dir)
+    run_dir.write_json(run_dir.path(model_dir, run_dir.METRICS_FILE), metrics)
+    return metrics
 
+
+def _final_metrics(config, gan, evaluator, data, progress, seconds, start_step) -> dict:
+    """metrics.json's figures: the generated accuracy on every condition of each split,
+    the whole curve, and the time over every leg of the run."""
     final = {
-        split: cb.generated_accuracy(gan, evaluator, ds, run.direction, max_batches=10**6)
-        for split, ds in eval_sets.items()
+        split: generated_accuracy(gan, evaluator, ds, config.direction, max_batches=10**6)
+        for split, ds in data.eval_sets.items()
     }
-    _write_sample_grid(
-        gan, conditions["validation"], z, run.direction, os.path.join(model_dir, "samples_test.png")
-    )
-    metrics = {
-        "mode": run.mode,
-        "variant": run.variant if run.direction == "s2i" else None,
-        "instruments": list(run.instruments),
+    steps = int(gan.optimizer.iterations.numpy())
+    return {
+        "mode": config.mode,
+        "variant": config.gan.variant if config.direction == "s2i" else None,
+        "instruments": list(config.gan.instruments),
         "preset": config.preset,
         "generated_accuracy": {"train": final["train"], "test": final["validation"]},
-        "curve": curve_before + accuracy.history,
-        "steps": int(gan.optimizer.iterations.numpy()),
-        "steps_per_epoch": steps_per_epoch,
+        "curve": progress.full_curve(),
+        "steps": steps,
+        "steps_per_epoch": data.steps_per_epoch,
         "seconds_this_run": round(seconds, 1),
-        "seconds_total": round(seconds + seconds_before, 1),
-        "steps_per_second": round(steps_run / seconds, 3) if seconds else None,
-        "strategy": run.strategy,
-        "replicas": strategy.num_replicas_in_sync,
-        "encoders": paths,
+        "seconds_total": round(seconds + progress.seconds_before, 1),
+        "steps_per_second": round((steps - start_step) / seconds, 3) if seconds else None,
+        "strategy": config.runtime.strategy,
     }
-    write_text(finished, json.dumps(metrics, indent=2))
-    return metrics
 
 
 def _progress_at(model_dir: str, step: int, finished: dict | None) -> tuple[list, float]:
@@ -407,26 +314,28 @@ def _progress_at(model_dir: str, step: int, finished: dict | None) -> tuple[list
     else from progress.json, written at each checkpoint (a killed run); nothing at 0."""
     if finished is not None and finished["steps"] == step:
         return finished["curve"], finished.get("seconds_total", finished["seconds_this_run"])
-    path = os.path.join(model_dir, PROGRESS_FILE)
-    if not step or not os.path.exists(path):
+    file = run_dir.path(model_dir, run_dir.PROGRESS_FILE)
+    if not step or not os.path.exists(file):
         return [], 0.0
-    with open(path) as f:
-        progress = json.load(f)
+    progress = run_dir.read_json(file)
     # Points past the checkpoint are trained again, and so measured again.
     return [p for p in progress["curve"] if p["step"] <= step], progress["seconds"]
 
 
-def _write_sample_grid(gan: GanCls, batch: dict, z: np.ndarray, direction: str, path: str) -> None:
-    """Held-out conditions: a column of real samples next to a column of generated ones."""
+def _write_sample_grid(
+    gan: GanCls, batch: dict, z: np.ndarray, direction: str, model_dir: str
+) -> None:
+    """Held-out conditions: a column of real samples next to a column of generated ones,
+    into MODEL_DIR/samples_test.png."""
     z = z[: len(batch["label"])]
     if direction == "s2i":
         real, fake = batch["image"].numpy(), gan.generate(batch["sound"], z=z).numpy()
     else:
-        real = cb.spectrogram_pictures(spectrogram_target(batch["sound"]).numpy())
-        fake = cb.spectrogram_pictures(gan.generate(batch["image"], z=z).numpy())
-    columns = np.concatenate([cb.image_grid(real, 1), cb.image_grid(fake, 1)], axis=1)
+        real = spectrogram_pictures(spectrogram_target(batch["sound"]).numpy())
+        fake = spectrogram_pictures(gan.generate(batch["image"], z=z).numpy())
+    columns = np.concatenate([image_grid(real, 1), image_grid(fake, 1)], axis=1)
     picture = Image.fromarray(columns)
     scale = 3 if direction == "s2i" else 1
     picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
-    with atomic_path(path) as tmp:
+    with atomic_path(run_dir.path(model_dir, run_dir.SAMPLES_FILE)) as tmp:
         picture.save(tmp, "PNG")

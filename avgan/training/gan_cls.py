@@ -24,12 +24,12 @@ fail). Per-example losses are averaged over the global batch, and noise is drawn
 the global batch and sliced per replica, so N replicas compute what one replica
 computes on the whole batch.
 
-Persistence: `tf.train.Checkpoint(model=gan, d_optimizer=gan.d_optimizer,
-g_optimizer=gan.g_optimizer)` holds what training changes: generator, EMA generator,
-discriminator (BN statistics included), noise seed states, optimizer slots and step
-counters. The frozen encoder is not reliably in it (Keras 3 hides layers kept in
-Python lists from tf.train.Checkpoint, keras-team/keras#19425, and the encoders keep
-their convolutions in lists): load the same encoder file before restoring.
+Persistence: `avgan.run_dir.checkpoint_objects(gan)` names what training changes
+(the checkpoint layout, defined there once): generator, EMA generator, discriminator (BN
+statistics included), noise seed states, optimizer slots and step counters. The frozen
+encoder is not reliably in a checkpoint (Keras 3 hides layers kept in Python lists
+from tf.train.Checkpoint, keras-team/keras#19425, and the encoders keep their
+convolutions in lists): load the same encoder file before restoring.
 """
 
 from __future__ import annotations
@@ -37,18 +37,18 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from avgan.data.pipeline import CHUNK_SAMPLES
-from avgan.models.i2s import I2SDiscriminator, I2SGenerator, spectrogram_target
+from avgan.config import Config, parse_policy
+from avgan.data.constants import IMAGE_SIZE
+from avgan.models.i2s import spectrogram_target
 from avgan.models.layers import PixelScaling
-from avgan.models.s2i import IMAGE_SIZE, S2IDiscriminator, S2IGenerator
-from avgan.training.augment import diff_augment, parse_policy
+from avgan.models.networks import DIRECTIONS, make_discriminator, make_generator
+from avgan.models.sampler import Sampling
+from avgan.training.augment import diff_augment
 from avgan.training.losses import (
     auxiliary_classifier_loss,
     generator_loss,
     matching_aware_discriminator_loss,
 )
-
-DIRECTIONS = ("s2i", "i2s")
 
 
 def _replica() -> tuple[tf.Tensor | int, int]:
@@ -59,7 +59,7 @@ def _replica() -> tuple[tf.Tensor | int, int]:
     return context.replica_id_in_sync_group, context.num_replicas_in_sync
 
 
-class GanCls(keras.Model):
+class GanCls(Sampling, keras.Model):
     """Conditional GAN with a matching-aware discriminator (GAN-CLS) for S2I or I2S.
 
     Args:
@@ -99,8 +99,6 @@ class GanCls(keras.Model):
     ):
         super().__init__(**kwargs)
         self.augment = parse_policy(augment)
-        if aux_weight < 0:
-            raise ValueError(f"aux_weight must be >= 0, got {aux_weight}")
         if aux_weight and not getattr(discriminator, "num_classes", 0):
             raise ValueError(
                 f"aux_weight={aux_weight} needs a discriminator with an auxiliary "
@@ -127,14 +125,7 @@ class GanCls(keras.Model):
         self.noise_state.augment = self.augment_seed_generator.state
 
         encoding = self._build_networks()
-        self.ema_generator = None
-        if ema_decay is not None:
-            config = {**generator.get_config(), "name": f"ema_{generator.name}"}
-            self.ema_generator = generator.__class__.from_config(config)
-            self.ema_generator.trainable = False
-            self._call_generator(self.ema_generator, encoding)
-            for ema, weight in zip(self.ema_generator.weights, generator.weights, strict=True):
-                ema.assign(weight)
+        self.ema_generator = self.copy_for_ema(encoding) if ema_decay is not None else None
 
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
@@ -152,20 +143,12 @@ class GanCls(keras.Model):
         )
         self.built = True
 
-    def _dummy_condition(self) -> tf.Tensor:
-        if self.direction == "s2i":
-            return tf.zeros([1, CHUNK_SAMPLES], tf.float32)
-        return tf.zeros([1, IMAGE_SIZE, IMAGE_SIZE, 3], tf.uint8)
-
-    def _call_generator(self, generator: keras.Model, encoding: tf.Tensor) -> tf.Tensor:
-        return generator((encoding, tf.zeros([1, self.z_dim])), training=False)
-
     def _build_networks(self) -> tf.Tensor:
         """Creates every variable now, in the caller's strategy scope, and checks shapes.
 
         Returns the encoding of a dummy condition, [1, encoding_dim].
         """
-        condition = self._dummy_condition()
+        condition = self.dummy_condition()
         self.pixels(tf.zeros([1, IMAGE_SIZE, IMAGE_SIZE, 3], tf.uint8))
         if not self.encoder.built:
             self.encoder(condition, training=False)  # build heads `encode` does not reach
@@ -179,7 +162,7 @@ class GanCls(keras.Model):
                     f"the encoder gives {encoding.shape[-1]}-d encodings but {network.name} "
                     f"takes encoding_dim={expected}"
                 )
-        sample = self._call_generator(self.generator, encoding)
+        sample = self.generator((encoding, tf.zeros([1, self.z_dim])), training=False)
         if self.aux_weight:  # one call that builds the auxiliary head too
             logits, _ = self.discriminator.score_and_classify((sample, encoding), training=False)
         else:
@@ -226,10 +209,6 @@ class GanCls(keras.Model):
         # Slots must exist before the replicated step: build them here, in the scope.
         d_optimizer.build(self.discriminator.trainable_variables)
         g_optimizer.build(self.generator.trainable_variables)
-
-    def encode(self, condition_input) -> tf.Tensor:
-        """Raw condition (waveforms for S2I, uint8 pictures for I2S) -> [batch, 128]."""
-        return tf.stop_gradient(self.encoder.encode(condition_input, training=False))
 
     def _samples(self, batch: dict) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor | None]:
         """(raw condition, real samples, wrong samples or None) of a pipeline batch."""
@@ -348,52 +327,6 @@ class GanCls(keras.Model):
         for ema, weight in zip(self.ema_generator.weights, self.generator.weights, strict=True):
             ema.assign(d * ema + (1.0 - d) * weight)
 
-    def restore_generators(self, checkpoint: str) -> None:
-        """Restores the generator (and EMA generator) alone from a training checkpoint.
-
-        What sampling, evaluation and export need: the discriminator and the optimizers
-        are left out, so a run trained with a discriminator this GAN lacks (e.g. an
-        auxiliary classifier's head) restores as well.
-
-        Raises:
-            AssertionError: a generator variable has no value in the checkpoint.
-        """
-        objects = {"generator": self.generator}
-        if self.ema_generator is not None:
-            objects["ema_generator"] = self.ema_generator
-        status = tf.train.Checkpoint(**objects).restore(checkpoint).expect_partial()
-        status.assert_existing_objects_matched()
-
-    def generate(self, condition_input, z=None, use_ema: bool = True) -> tf.Tensor:
-        """Samples for raw conditions, in inference mode.
-
-        Args:
-            condition_input: S2I: [batch, 22050] float32 waveforms; I2S: [batch, 64, 64,
-                3] uint8 pictures.
-            z: [batch, z_dim] noise; None draws it from the sampling seed (independent
-                of the training noise).
-            use_ema: use the EMA generator when there is one.
-
-        Returns:
-            S2I: [batch, 64, 64, 3] float32 in [-1, 1]; I2S: [batch, 128, 34, 1] float32
-            in [-1, 1] (see `avgan.models.i2s.to_log_mel_44`).
-        """
-        encoding = self.encode(condition_input)
-        if z is None:
-            z = keras.random.normal(
-                [tf.shape(encoding)[0], self.z_dim], seed=self.sample_seed_generator
-            )
-        else:
-            z = tf.convert_to_tensor(z, tf.float32)
-            rows, conditions = z.shape[0], encoding.shape[0]
-            if rows is not None and conditions is not None and rows != conditions:
-                raise ValueError(f"z has {rows} rows for {conditions} conditions")
-        generator = (
-            self.ema_generator if use_ema and self.ema_generator is not None else self.generator
-        )
-        # float32 even under mixed precision, as the docstring says.
-        return tf.cast(generator((encoding, z), training=False), tf.float32)
-
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         """Keras' pre-fit build on the first batch, working under multi-worker too.
 
@@ -429,50 +362,30 @@ class GanCls(keras.Model):
         return self.generator((self.encode(condition_input), z), training=False)
 
 
-def make_gan(
-    model,
-    direction: str,
-    encoder: keras.Model,
-    wrong_pairs: bool = True,
-    ema: bool = True,
-    augment: str = "",
-    seed: int = 0,
-    num_classes: int = 0,
-    aux_weight: float = 0.0,
-) -> GanCls:
-    """The networks of `direction` at the sizes of `model` (an avgan.config.ModelConfig),
-    wrapped in an uncompiled GanCls: the one place the trainer and the exporter build a
-    GAN. Call inside the strategy scope it will train in. `num_classes` > 0 gives the
-    discriminator an auxiliary classifier, which `aux_weight` > 0 trains (AC-GAN)."""
-    if direction == "s2i":
-        generator = S2IGenerator(
-            model.width,
-            z_dim=model.z_dim,
-            encoding_dim=model.encoding_dim,
-            upsampling=model.upsampling,
-        )
-        discriminator = S2IDiscriminator(
-            model.width, encoding_dim=model.encoding_dim, num_classes=num_classes
-        )
-    else:
-        generator = I2SGenerator(
-            model.width,
-            z_dim=model.z_dim,
-            encoding_dim=model.encoding_dim,
-            upsampling=model.upsampling,
-        )
-        discriminator = I2SDiscriminator(
-            model.width, encoding_dim=model.encoding_dim, num_classes=num_classes
-        )
+def make_gan(config: Config, encoder: keras.Model, num_classes: int = 0) -> GanCls:
+    """The networks of `config`'s direction at its model sizes, wrapped in an uncompiled
+    GanCls with the run's GAN settings (mismatch term unless S2I-N, EMA, DiffAugment,
+    AC-GAN weight, seed). Call inside the strategy scope it will train in.
+
+    `num_classes` (the data's instruments) gives the discriminator the auxiliary
+    classifier that `config.gan.aux_weight` trains; 0 leaves it out.
+    """
+    gan = config.gan
+    aux_weight = gan.aux_weight if num_classes else 0.0
+    # Generator first, then discriminator: creation order fixes the initial weights.
+    generator = make_generator(config.model, config.direction)
+    discriminator = make_discriminator(
+        config.model, config.direction, num_classes if aux_weight else 0
+    )
     return GanCls(
         generator,
         discriminator,
         encoder,
-        direction=direction,
-        z_dim=model.z_dim,
-        wrong_pairs=wrong_pairs,
-        ema_decay=0.999 if ema else None,
-        augment=augment,
-        seed=seed,
+        direction=config.direction,
+        z_dim=config.model.z_dim,
+        wrong_pairs=gan.variant != "n",
+        ema_decay=0.999 if gan.ema else None,
+        augment=gan.augment,
+        seed=config.train.seed,
         aux_weight=aux_weight,
     )

@@ -1,15 +1,15 @@
 """Tiny GAN runs trained for one step, in train_gan's layout, and their exports.
 
-A run directory holds config.json, run.json, the condition encoder under
+A run directory holds config.json, the condition encoder under
 encoders/<kind>/encoder.keras (where train_gan trains it) and checkpoints/ written by a
-CheckpointManager with train_gan's keys. The models are width 8 (the tiny preset) and
-the encoders untrained: export correctness does not depend on what they learned.
+CheckpointManager with the run directory's checkpoint layout (`avgan.run_dir`). The
+models are width 8 (the tiny preset) and the encoders untrained: export correctness
+does not depend on what they learned.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import threading
 
@@ -18,7 +18,8 @@ import pytest
 import tensorflow as tf
 
 from avgan import config as config_lib
-from avgan.export import saved_model, tflite
+from avgan import run_dir
+from avgan.export import serving, signatures, tflite
 from avgan.models.encoders import ImageClassifier, SoundClassifier
 from avgan.training import gan as gan_lib
 
@@ -28,7 +29,7 @@ BATCH = 4
 def make_run(model_dir: str, direction: str, seed: int = 0, upsampling: str = "deconv"):
     """Writes a one-step-trained run into model_dir; returns its GanCls."""
     config = config_lib.preset("tiny").replace(
-        model=dict(upsampling=upsampling), train=dict(batch_size=BATCH, seed=seed)
+        mode=direction, model=dict(upsampling=upsampling), train=dict(batch_size=BATCH, seed=seed)
     )
     scale = config.model.encoder_scale
     rng = np.random.default_rng(seed)
@@ -44,11 +45,8 @@ def make_run(model_dir: str, direction: str, seed: int = 0, upsampling: str = "d
     os.makedirs(encoder_dir)
     encoder.save(os.path.join(encoder_dir, "encoder.keras"))
 
-    run = gan_lib.GanRun(mode=direction)
-    config.save(model_dir)
-    with open(os.path.join(model_dir, "run.json"), "w") as f:
-        json.dump(dataclasses.asdict(run), f)
-    gan = gan_lib.build_gan(config, run, encoder)
+    run_dir.save_config(model_dir, config)
+    gan = gan_lib.build_gan(config, encoder)
     if direction == "s2i":
         batch = {"sound": sound, "image": images, "wrong_image": images[::-1].copy()}
     else:
@@ -65,15 +63,7 @@ def make_run(model_dir: str, direction: str, seed: int = 0, upsampling: str = "d
         scale = 1.5 / float(np.abs(out - np.median(out)).max())
         for weight in last.weights:
             weight.assign(weight * scale)
-    checkpoint = tf.train.Checkpoint(
-        generator=gan.generator,
-        discriminator=gan.discriminator,
-        d_optimizer=gan.d_optimizer,
-        g_optimizer=gan.g_optimizer,
-        noise_seed=gan.seed_generator.state.value,
-        ema_generator=gan.ema_generator,
-    )
-    tf.train.CheckpointManager(checkpoint, os.path.join(model_dir, "checkpoints"), 3).save()
+    run_dir.checkpoint_manager(model_dir, run_dir.checkpoint_objects(gan)).save()
     return gan
 
 
@@ -98,19 +88,19 @@ def exported(tmp_path_factory) -> dict[str, Exported]:
     for direction in ("s2i", "i2s"):
         model_dir = str(root / "runs" / direction)
         gan = make_run(model_dir, direction)
-        restored = saved_model.restore_gan(model_dir)
+        restored = run_dir.restore(model_dir)
         tflite_dir = str(root / "export" / "tflite" / direction / "1")
         source = os.path.join(tflite_dir, "source_saved_model")
-        saved_model.write_archive(saved_model.build_tflite_archive(restored), source, {})
+        serving.write_archive(signatures.build_tflite_archive(restored), source, {})
 
         def work(direction=direction, source=source, tflite_dir=tflite_dir):
             conversions[direction] = tflite.convert(source, tflite_dir, raise_errors=False)
 
         threads.append(threading.Thread(target=work))
         threads[-1].start()
-        path = saved_model.export_saved_model(restored, out)
-        runs[direction] = (gan, model_dir, path, tflite_dir, restored.z_dim)
-    saved_model.write_models_config(out, str(root / "export" / "models.config"))
+        path = serving.export_saved_model(restored, out)
+        runs[direction] = (gan, model_dir, path, tflite_dir, config_lib.preset("tiny").model.z_dim)
+    serving.write_models_config(out, str(root / "export" / "models.config"))
     for thread in threads:
         thread.join()
     return {

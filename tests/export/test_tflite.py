@@ -5,7 +5,8 @@ import os
 import numpy as np
 import pytest
 
-from avgan.export import saved_model, tflite
+from avgan import run_dir
+from avgan.export import serving, signatures, tflite
 from avgan.models.i2s import to_log_mel_44
 from tests.export.conftest import make_run
 
@@ -14,7 +15,7 @@ pytest.importorskip("ai_edge_litert.interpreter")
 # Stated tolerances: max |TFLite - Keras| relative to the spread (max - min) of the
 # Keras output, S2I on the generator's [-1, 1] tanh output, I2S on the log-mel in dB.
 # Plus 1e-5 absolute: float32 rounding of dB values near -40. int8 is
-# dynamic-range quantisation of the weights; TRANSPOSE_CONV's int8 history (DESIGN.md
+# dynamic-range quantisation of the weights; TRANSPOSE_CONV's int8 history (docs/design.md
 # §1) is why every variant is judged by its outputs, not by a successful conversion.
 TOLERANCE = {"float32": 1e-4, "float16": 1e-2, "int8": 5e-2}
 
@@ -59,12 +60,13 @@ def test_a_resize_convolution_generator_converts_and_matches_keras(tmp_path):
     """--upsampling=resize: I2S has both resize paths (square and rectangular)."""
     model_dir = str(tmp_path / "run")
     gan = make_run(model_dir, "i2s", upsampling="resize")
-    restored = saved_model.restore_gan(model_dir)
-    assert restored.generator.upsampling == "resize"
+    restored = run_dir.restore(model_dir)
+    assert restored.sampler.generator.upsampling == "resize"
     source = os.path.join(str(tmp_path), "source_saved_model")
-    saved_model.write_archive(saved_model.build_tflite_archive(restored), source, {})
+    serving.write_archive(signatures.build_tflite_archive(restored), source, {})
     results = tflite.convert(source, str(tmp_path / "tflite"), ["float32"], raise_errors=False)
-    _assert_matches_keras(gan, results["float32"], "i2s", restored.z_dim, "float32")
+    z_dim = restored.config.model.z_dim
+    _assert_matches_keras(gan, results["float32"], "i2s", z_dim, "float32")
 
 
 def test_a_converter_crash_is_reported_naming_the_variant(exported, tmp_path, monkeypatch):

@@ -1,13 +1,32 @@
 """S2I generator and discriminator: shapes, conditioning, the DCGAN layout, config."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from avgan.models.s2i import MatchingHead, S2IDiscriminator, S2IGenerator
+from avgan.models.s2i import ConditionalGenerator, MatchingHead, S2IDiscriminator, S2IGenerator
 
 WIDTH, Z_DIM, BATCH = 8, 16, 3
+BN = ("gamma", "beta", "moving_mean", "moving_variance")
+
+
+def weight_paths(model: keras.Model) -> list[str]:
+    """The model's weight paths in order, below the model's own name, with each batch
+    normalisation's automatic name (numbered across the session) read as 'bn'; asserts
+    that those numbers rise along the list, i.e. the layers were made in weight order."""
+    paths = [w.path.split("/", 1)[1] for w in model.weights]
+    numbers = [
+        int(m[1] or 0) for p in paths if (m := re.search(r"batch_normalization(?:_(\d+))?/", p))
+    ]
+    assert numbers == sorted(numbers)
+    return [re.sub(r"batch_normalization(_\d+)?/", "bn/", p) for p in paths]
+
+
+def bn(block: str) -> list[str]:
+    return [f"{block}/bn/{v}" for v in BN]
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +89,26 @@ def test_generator_layout_is_dcgan(generator):
     assert len(all_bns) == 4 and all(b.synchronized for b in all_bns)
 
 
+def test_generator_weights_keep_their_paths_and_order(generator):
+    # Checkpoints and .keras files made by earlier runs name these variables, and seeded
+    # runs draw their initial values in this order: a refactoring must not change it.
+    expected = ["phi/fc/kernel", "phi/fc/bias", "stem/fc/kernel", *bn("stem")]
+    for i in (1, 2, 3):
+        expected += [f"ups/deconv{i}/kernel", *bn("ups")]
+    expected += ["ups/deconv4/kernel", "ups/deconv4/bias"]
+    assert weight_paths(generator) == expected
+
+
+def test_generator_input_is_phi_of_the_encoding_then_z(generator, inputs):
+    encoding, z, _ = inputs
+    assert isinstance(generator, ConditionalGenerator)
+    joint = generator.joint_input(encoding, z).numpy()
+    assert joint.shape == (BATCH, 64 + Z_DIM)
+    np.testing.assert_array_equal(joint[:, :64], generator.phi(encoding).numpy())
+    np.testing.assert_array_equal(joint[:, 64:], z)
+    assert generator.compute_output_shape(((BATCH, 128), (BATCH, Z_DIM))) == (BATCH, 64, 64, 3)
+
+
 def test_discriminator_scores_pairs(discriminator, inputs):
     encoding, _, image = inputs
     logits = discriminator((image, encoding), training=False).numpy()
@@ -108,3 +147,19 @@ def test_config_round_trip_gives_the_same_network(generator, discriminator, inpu
         np.testing.assert_allclose(
             clone(args, training=False).numpy(), model(args, training=False).numpy(), atol=1e-6
         )
+
+
+def test_generator_serialises_under_its_registered_name(generator):
+    config = S2IGenerator(WIDTH, z_dim=Z_DIM, upsampling="resize").get_config()
+    assert {k: config[k] for k in ("width", "z_dim", "encoding_dim", "projection_dim")} == {
+        "width": WIDTH,
+        "z_dim": Z_DIM,
+        "encoding_dim": 128,
+        "projection_dim": 64,
+    }
+    assert config["upsampling"] == "resize"
+    # The registered name is what saved .keras files refer to.
+    serialised = keras.saving.serialize_keras_object(generator)
+    assert serialised["registered_name"] == "avgan>S2IGenerator"
+    clone = keras.saving.deserialize_keras_object(serialised)
+    assert type(clone) is S2IGenerator and clone.get_config() == generator.get_config()

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from avgan import config as config_lib
+from avgan import run_dir
 from avgan.data import layout, pipeline
 from avgan.training import classifiers
 from tests.data.layout_fixture import write_layout
@@ -64,11 +65,11 @@ def test_sound_classifier_learns_saves_and_is_not_retrained(index, tmp_path):
 
 def test_a_model_dir_of_another_run_is_refused(index, tmp_path):
     model_dir = str(tmp_path / "taken")
-    classifiers.claim_model_dir(model_dir, "sound_classifier", representation="lms")
-    with pytest.raises(classifiers.ModelDirError, match="mode=sound_classifier"):
+    run_dir.claim(model_dir, "sound_classifier", representation="lms")
+    with pytest.raises(run_dir.ModelDirError, match="mode=sound_classifier"):
         classifiers.train_image_classifier(_config(1), index, model_dir, verbose=0)
-    with pytest.raises(classifiers.ModelDirError, match="representation=lms"):
-        classifiers.claim_model_dir(model_dir, "sound_classifier", representation="cqt")
+    with pytest.raises(run_dir.ModelDirError, match="representation=lms"):
+        run_dir.claim(model_dir, "sound_classifier", representation="cqt")
 
 
 def test_pitch_head_is_scored_on_pitched_chunks_only(index, tmp_path):

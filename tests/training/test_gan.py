@@ -13,9 +13,10 @@ import pytest
 import tensorflow as tf
 
 from avgan import config as config_lib
+from avgan import run_dir
 from avgan.data import layout
 from avgan.training import callbacks as cb
-from avgan.training import classifiers, gan
+from avgan.training import classifiers, gan, strategy
 from tests.data.layout_fixture import write_layout
 
 
@@ -36,16 +37,18 @@ def setup(tmp_path_factory):
     return index, os.path.join(sound, "encoder.keras"), os.path.join(image, "encoder.keras")
 
 
-def _run(setup, **kwargs) -> gan.GanRun:
+def _run(setup, epochs: int, mode: str = "s2i", **gan_fields) -> config_lib.Config:
+    """The tiny config of a GAN run on the fixture's encoders."""
     _, sound, image = setup
-    kwargs = {"audio_summaries": kwargs.get("mode") == "i2s", **kwargs}
-    return gan.GanRun(
-        sound_encoder=sound,
-        image_encoder=image,
-        checkpoint_every=2,
-        eval_every=1,
-        **kwargs,
-    )
+    fields = {
+        "audio_summaries": mode == "i2s",
+        "sound_encoder": sound,
+        "image_encoder": image,
+        "checkpoint_every": 2,
+        "eval_every": 1,
+        **gan_fields,
+    }
+    return _config(epochs).replace(mode=mode, gan=fields)
 
 
 def _train_command(setup, model_dir, *flags: str) -> list[str]:
@@ -78,7 +81,7 @@ def _summary_tags(log_dir: str) -> set[str]:
 def test_a_run_writes_its_outputs_and_resumes_at_the_saved_step(setup, tmp_path, mode):
     index = setup[0]
     model_dir = str(tmp_path / mode)
-    metrics = gan.train_gan(_config(1), index, model_dir, _run(setup, mode=mode), verbose=0)
+    metrics = gan.train_gan(_run(setup, 1, mode=mode), index, model_dir, verbose=0)
     steps_per_epoch = 24 // 8
     assert metrics["steps"] == steps_per_epoch
     assert 0.0 <= metrics["generated_accuracy"]["test"] <= 1.0
@@ -99,11 +102,11 @@ def test_a_run_writes_its_outputs_and_resumes_at_the_saved_step(setup, tmp_path,
         assert tags <= _summary_tags(os.path.join(model_dir, "logs", folder)), folder
 
     # Rerun with the same epochs: the finished run is returned, not trained again.
-    again = gan.train_gan(_config(1), index, model_dir, _run(setup, mode=mode), verbose=0)
+    again = gan.train_gan(_run(setup, 1, mode=mode), index, model_dir, verbose=0)
     assert again == metrics
     # More epochs in the same directory extend the finished run from its saved step,
     # and its Fig. 9 curve keeps the earlier points.
-    extended = gan.train_gan(_config(2), index, model_dir, _run(setup, mode=mode), verbose=0)
+    extended = gan.train_gan(_run(setup, 2, mode=mode), index, model_dir, verbose=0)
     assert extended["steps"] == 2 * steps_per_epoch
     assert [row["epoch"] for row in extended["curve"]] == [1, 2]
     assert extended["seconds_total"] >= extended["seconds_this_run"] > 0
@@ -113,7 +116,7 @@ def test_a_run_writes_its_outputs_and_resumes_at_the_saved_step(setup, tmp_path,
     with open(os.path.join(model_dir, "progress.json")) as f:
         progress = json.load(f)
     assert progress["step"] == 2 * steps_per_epoch and progress["curve"] == extended["curve"]
-    resumed = gan.train_gan(_config(3), index, model_dir, _run(setup, mode=mode), verbose=0)
+    resumed = gan.train_gan(_run(setup, 3, mode=mode), index, model_dir, verbose=0)
     assert resumed["steps"] == 3 * steps_per_epoch
     assert [(row["epoch"], row["step"]) for row in resumed["curve"]] == [
         (e, e * steps_per_epoch) for e in (1, 2, 3)
@@ -124,9 +127,7 @@ def test_a_run_writes_its_outputs_and_resumes_at_the_saved_step(setup, tmp_path,
     )
     assert progress["seconds"] >= extended["seconds_this_run"]
     # Fewer epochs than the finished run: its metrics, and its config left as it was.
-    assert gan.train_gan(_config(1), index, model_dir, _run(setup, mode=mode), verbose=0) == (
-        resumed
-    )
+    assert gan.train_gan(_run(setup, 1, mode=mode), index, model_dir, verbose=0) == (resumed)
     with open(os.path.join(model_dir, "config.json")) as f:
         assert json.load(f)["train"]["epochs"] == 3
 
@@ -162,13 +163,12 @@ def test_a_run_writes_its_outputs_and_resumes_at_the_saved_step(setup, tmp_path,
 
 def test_s2i_n_and_pose_mode_train(setup, tmp_path):
     index = setup[0]
-    n = gan.train_gan(_config(1), index, str(tmp_path / "n"), _run(setup, variant="n"), verbose=0)
+    n = gan.train_gan(_run(setup, 1, variant="n"), index, str(tmp_path / "n"), verbose=0)
     assert n["variant"] == "n" and np.isfinite(n["generated_accuracy"]["train"])
     pose = gan.train_gan(
-        _config(1),
+        _run(setup, 1, mode="s2i_pose", instruments=("flute",)),
         index,
         str(tmp_path / "pose"),
-        _run(setup, mode="s2i_pose", instruments=("flute",)),
         verbose=0,
     )
     assert pose["instruments"] == ["flute"] and pose["steps"] == 1  # 8 flute pairs, batch 8
@@ -177,18 +177,16 @@ def test_s2i_n_and_pose_mode_train(setup, tmp_path):
 def test_another_variant_in_the_same_dir_is_refused(setup, tmp_path):
     index = setup[0]
     model_dir = str(tmp_path / "c")
-    classifiers.claim_model_dir(model_dir, "s2i", variant="c")
-    with pytest.raises(classifiers.ModelDirError, match="variant=c"):
-        gan.train_gan(_config(1), index, model_dir, _run(setup, variant="n"), verbose=0)
+    run_dir.claim(model_dir, "s2i", variant="c")
+    with pytest.raises(run_dir.ModelDirError, match="variant=c"):
+        gan.train_gan(_run(setup, 1, variant="n"), index, model_dir, verbose=0)
     augmented = str(tmp_path / "augmented")
-    classifiers.claim_model_dir(augmented, "s2i", variant="c", augment="translation,cutout")
-    with pytest.raises(classifiers.ModelDirError, match="augment=translation,cutout"):
-        gan.train_gan(_config(1), index, augmented, _run(setup), verbose=0)  # no augmentation
+    run_dir.claim(augmented, "s2i", variant="c", augment="translation,cutout")
+    with pytest.raises(run_dir.ModelDirError, match="augment=translation,cutout"):
+        gan.train_gan(_run(setup, 1), index, augmented, verbose=0)  # no augmentation
 
 
 def test_upsampling_reaches_the_run_and_a_rerun_with_another_is_refused(setup, tmp_path):
-    from avgan.export import saved_model
-
     index = setup[0]
     model_dir = str(tmp_path / "resize")
     cmd = _train_command(setup, model_dir, "--epochs=1", "--upsampling=resize")
@@ -198,36 +196,37 @@ def test_upsampling_reaches_the_run_and_a_rerun_with_another_is_refused(setup, t
         assert json.load(f)["model"]["upsampling"] == "resize"
     with open(os.path.join(model_dir, "metrics.json")) as f:
         assert json.load(f)["steps"] == 3
-    assert saved_model.restore_gan(model_dir).generator.upsampling == "resize"
-    with pytest.raises(classifiers.ModelDirError, match="upsampling=resize"):
-        gan.train_gan(_config(2), index, model_dir, _run(setup), verbose=0)  # deconv
+    assert run_dir.restore(model_dir).sampler.generator.upsampling == "resize"
+    with pytest.raises(run_dir.ModelDirError, match="upsampling=resize"):
+        gan.train_gan(_run(setup, 2), index, model_dir, verbose=0)  # deconv
 
 
 def test_aux_weight_trains_a_head_that_evaluation_leaves_out(setup, tmp_path):
     index = setup[0]
     model_dir = str(tmp_path / "acgan")
-    metrics = gan.train_gan(_config(1), index, model_dir, _run(setup, aux_weight=0.5), verbose=0)
+    metrics = gan.train_gan(_run(setup, 1, aux_weight=0.5), index, model_dir, verbose=0)
     assert metrics["steps"] == 3
-    with open(os.path.join(model_dir, "run.json")) as f:
-        assert json.load(f)["aux_weight"] == 0.5
+    with open(os.path.join(model_dir, "config.json")) as f:
+        assert json.load(f)["gan"]["aux_weight"] == 0.5
+    assert not os.path.exists(os.path.join(model_dir, "run.json"))  # one config file
     # The head, one dense layer over the data's instruments, is checkpointed with D:
     # its kernel and the D optimizer's two Adam moments for it.
     latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
     shapes = [v for _, v in tf.train.list_variables(latest)]
     assert shapes.count([4 * 4 * 8 * _config(1).model.width, len(index.instruments)]) == 3
-    # Evaluation rebuilds the paper's discriminator and restores the generator alone:
+    # Evaluation rebuilds the generators alone (no discriminator) and restores them:
     # reading the checkpoint again changes none of its weights.
-    restored, _, run, _ = gan.load_run(model_dir)
-    assert run.aux_weight == 0.5 and restored.discriminator.classifier is None
-    before = [w.numpy() for w in restored.generator.weights]
-    tf.train.Checkpoint(generator=restored.generator).read(latest).assert_existing_objects_matched()
-    for old, new in zip(before, restored.generator.weights, strict=True):
+    restored = run_dir.restore(model_dir)
+    assert restored.config.gan.aux_weight == 0.5 and restored.checkpoint == latest
+    generator = restored.sampler.generator
+    before = [w.numpy() for w in generator.weights]
+    tf.train.Checkpoint(generator=generator).read(latest).assert_existing_objects_matched()
+    for old, new in zip(before, generator.weights, strict=True):
         np.testing.assert_array_equal(old, new.numpy())
-    with pytest.raises(classifiers.ModelDirError, match="aux_weight=0.5"):
-        gan.train_gan(_config(2), index, model_dir, _run(setup), verbose=0)  # no head
-    with pytest.raises(ValueError, match="one instrument"):
-        pose = _run(setup, mode="s2i_pose", instruments=("flute",), aux_weight=1.0)
-        gan.train_gan(_config(1), index, str(tmp_path / "pose"), pose, verbose=0)
+    with pytest.raises(run_dir.ModelDirError, match="aux_weight=0.5"):
+        gan.train_gan(_run(setup, 2), index, model_dir, verbose=0)  # no head
+    with pytest.raises(ValueError, match="gan.aux_weight=1.0: is for mode s2i or i2s"):
+        _run(setup, 1, mode="s2i_pose", instruments=("flute",), aux_weight=1.0)
 
 
 def test_a_non_finite_loss_stops_training_and_is_not_checkpointed(tmp_path):
@@ -276,20 +275,22 @@ def test_checkpoints_fall_on_the_first_epoch_end_past_the_interval(tmp_path):
 
 
 def test_strategy_choice():
-    assert isinstance(gan.make_strategy("one_device"), tf.distribute.OneDeviceStrategy)
-    assert gan.make_strategy("mirrored").num_replicas_in_sync == 2  # the two logical CPUs
+    assert isinstance(strategy.make_strategy("one_device"), tf.distribute.OneDeviceStrategy)
+    assert strategy.make_strategy("mirrored").num_replicas_in_sync == 2  # the two logical CPUs
     with pytest.raises(ValueError, match="TF_CONFIG"):
         os.environ.pop("TF_CONFIG", None)
-        gan.make_strategy("multi_worker")
+        strategy.make_strategy("multi_worker")
     with pytest.raises(ValueError, match="one of auto, mirrored"):
-        gan.make_strategy("tpu")
+        strategy.make_strategy("tpu")
 
 
 def test_an_unknown_augmentation_is_refused_by_name(tmp_path):
     cmd = [sys.executable, "-m", "avgan.train", "--mode=s2i", "--augment=translation,flip"]
     refused = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert refused.returncode != 0
-    assert "--augment: unknown augmentation flip" in refused.stderr
+    assert "--augment (gan.augment)='translation,flip': unknown augmentation flip" in (
+        refused.stderr
+    )
     assert not os.path.exists(tmp_path / "runs")  # refused before any work
 
 
@@ -323,17 +324,17 @@ def test_killed_entry_point_resumes_at_the_saved_step(setup, tmp_path):
         metrics = json.load(f)
     assert metrics["steps"] == 30 * 3  # resumed at an epoch end: no step too many
     assert metrics["seconds_total"] > metrics["seconds_this_run"]  # the killed leg's too
-    with open(model_dir / "run.json") as f:
-        assert json.load(f)["augment"] == "translation,cutout"
+    with open(model_dir / "config.json") as f:
+        assert json.load(f)["gan"]["augment"] == "translation,cutout"
 
 
 def test_evaluate_dir_writes_the_metrics(setup, tmp_path):
     from avgan.evaluation.run import evaluate_dir
 
     index = setup[0]
-    config = _config(1).replace(data=dict(root=index.root))
+    config = _run(setup, 1).replace(data=dict(root=index.root))
     model_dir = str(tmp_path / "evaluated")
-    gan.train_gan(config, index, model_dir, _run(setup), verbose=0)
+    gan.train_gan(config, index, model_dir, verbose=0)
     result = evaluate_dir(model_dir, draws=3, pose_epochs=1)
     with open(os.path.join(model_dir, "evaluation.json")) as f:
         assert json.load(f) == result

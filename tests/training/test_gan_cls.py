@@ -6,10 +6,10 @@ import pytest
 import tensorflow as tf
 
 from avgan.models.encoders import ImageClassifier, SoundClassifier
-from avgan.models.gan_cls import GanCls
 from avgan.models.i2s import I2SDiscriminator, I2SGenerator, spectrogram_target
 from avgan.models.s2i import S2IDiscriminator, S2IGenerator
 from avgan.training.augment import diff_augment
+from avgan.training.gan_cls import GanCls
 from avgan.training.losses import matching_aware_discriminator_loss
 
 WIDTH, Z_DIM, BATCH, SEED = 8, 16, 4, 3

@@ -46,10 +46,21 @@ UPSAMPLINGS = ("deconv", "resize")
 # DiffAugment policies (`avgan.training.augment`); time_translation is for spectrograms.
 AUGMENT_POLICIES = ("color", "translation", "cutout", "time_translation")
 STRATEGIES = ("auto", "mirrored", "multi_worker", "one_device")
+# GAN recipes: 'paper' is the paper's GAN-CLS exactly (the reproduction); 'avgan' is
+# the modern conditional GAN that is the default for users (see RECIPES).
+RECIPE_NAMES = ("paper", "avgan")
+LOSSES = ("bce", "hinge")  # binary cross-entropy (GAN-CLS) or hinge (SN-GAN, BigGAN)
+D_NORMS = ("batch", "spectral")  # the discriminator's normalisation
+D_CONDITIONINGS = ("concat", "projection")  # GAN-CLS's tiled phi, or Miyato & Koyama's
+G_CONDITIONINGS = ("input", "film")  # phi ++ z at the input only, or FiLM in every block
+
+
+class ConfigError(ValueError):
+    """A value the configuration refuses, or a run the data cannot make (names the field)."""
 
 
 def _fail(field: str, value: Any, allowed: str) -> None:
-    raise ValueError(f"{field}={value!r}: {allowed}")
+    raise ConfigError(f"{field}={value!r}: {allowed}")
 
 
 def _choice(field: str, value: Any, choices: tuple) -> None:
@@ -71,7 +82,7 @@ def parse_policy(policy: str) -> tuple[str, ...]:
     parts = tuple(p.strip() for p in policy.split(",") if p.strip())
     unknown = [p for p in parts if p not in AUGMENT_POLICIES]
     if unknown:
-        raise ValueError(
+        raise ConfigError(
             f"unknown augmentation {', '.join(unknown)!s} in {policy!r}; valid: "
             f"{', '.join(AUGMENT_POLICIES)} (comma-separated)"
         )
@@ -136,7 +147,15 @@ class ModelConfig:
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """Optimisation settings (the paper's: Adam 2e-4, beta1 0.5, batch 64)."""
+    """Optimisation settings (the paper's: Adam 2e-4, beta1 0.5, batch 64).
+
+    Attributes:
+        learning_rate: the GAN generator's Adam step (and the discriminator's, unless
+            `d_learning_rate` is set: two time-scale updates, Heusel et al. 2017).
+        d_learning_rate: the discriminator's Adam step; 0 means `learning_rate`.
+        beta_1, beta_2: Adam's moment decays for both GAN optimizers.
+        classifier_learning_rate: the encoders' Adam step.
+    """
 
     batch_size: int = 64
     epochs: int = 30
@@ -144,6 +163,8 @@ class TrainConfig:
     beta_1: float = 0.5
     classifier_learning_rate: float = 1e-3
     seed: int = 0
+    d_learning_rate: float = 0.0
+    beta_2: float = 0.999
 
     def __post_init__(self):
         _at_least("train.batch_size", self.batch_size, 1)
@@ -154,9 +175,12 @@ class TrainConfig:
             _at_least(f"train.{name}", value, 0.0, float)
             if value == 0:
                 _fail(f"train.{name}", value, "must be > 0")
-        _at_least("train.beta_1", self.beta_1, 0.0, float)
-        if self.beta_1 >= 1:
-            _fail("train.beta_1", self.beta_1, "must be in [0, 1)")
+        _at_least("train.d_learning_rate", self.d_learning_rate, 0.0, float)
+        for name in ("beta_1", "beta_2"):
+            value = getattr(self, name)
+            _at_least(f"train.{name}", value, 0.0, float)
+            if value >= 1:
+                _fail(f"train.{name}", value, "must be in [0, 1)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,6 +203,22 @@ class GanConfig:
         eval_every: epochs between generated-accuracy measurements (Fig. 9).
         audio_summaries: I2S: TensorBoard audio of generated spectrograms each epoch
             (Griffin-Lim: a few seconds per epoch on a CPU).
+        recipe: the named recipe the ingredients below came from ('paper' or 'avgan';
+            `with_recipe` sets them). The defaults here are the paper's.
+        loss: 'bce' (GAN-CLS's binary cross-entropy) or 'hinge'.
+        d_norm: the discriminator's normalisation: 'batch' (DCGAN) or 'spectral'
+            (every convolution and dense layer, no batch norm; Miyato et al. 2018).
+        d_conditioning: 'concat' (phi tiled over D's 4x4 features, GAN-CLS) or
+            'projection' (the inner product of D's pooled features with a projection of
+            phi, added to an unconditional score; Miyato & Koyama 2018).
+        g_conditioning: 'input' (phi ++ z feeds the first layer only) or 'film' (every
+            generator block's batch norm takes its scale and shift from phi ++ z).
+        ema_half_life: the generator EMA's half-life in generator steps (with a
+            ramp-up); 0 keeps the fixed decay 0.999 of the paper-era runs.
+        r1_weight: gamma of an R1 gradient penalty on real pairs, gamma / 2 *
+            |grad_x D(x, c)|^2 (Mescheder et al. 2018); 0 = none.
+        r1_every: apply the penalty every this many discriminator steps (lazy
+            regularisation, StyleGAN2), scaled by it.
     """
 
     variant: str = "c"
@@ -191,9 +231,25 @@ class GanConfig:
     checkpoint_every: int = 200
     eval_every: int = 5
     audio_summaries: bool = True
+    recipe: str = "paper"
+    loss: str = "bce"
+    d_norm: str = "batch"
+    d_conditioning: str = "concat"
+    g_conditioning: str = "input"
+    ema_half_life: float = 0.0
+    r1_weight: float = 0.0
+    r1_every: int = 4
 
     def __post_init__(self):
         _choice("gan.variant", self.variant, VARIANTS)
+        _choice("gan.recipe", self.recipe, RECIPE_NAMES)
+        _choice("gan.loss", self.loss, LOSSES)
+        _choice("gan.d_norm", self.d_norm, D_NORMS)
+        _choice("gan.d_conditioning", self.d_conditioning, D_CONDITIONINGS)
+        _choice("gan.g_conditioning", self.g_conditioning, G_CONDITIONINGS)
+        _at_least("gan.ema_half_life", self.ema_half_life, 0.0, float)
+        _at_least("gan.r1_weight", self.r1_weight, 0.0, float)
+        _at_least("gan.r1_every", self.r1_every, 1)
         # JSON gives lists; the config is frozen and hashable, so keep a tuple.
         object.__setattr__(self, "instruments", tuple(self.instruments))
         try:
@@ -287,7 +343,7 @@ class Config:
         for name, overrides in changes.items():
             if name not in SECTIONS:
                 if name not in ("preset", "mode"):
-                    raise ValueError(f"unknown config field {name!r}")
+                    raise ConfigError(f"unknown config field {name!r}")
                 if overrides is not None:
                     updated[name] = overrides
                 continue
@@ -295,10 +351,24 @@ class Config:
             valid = {f.name for f in dataclasses.fields(section)}
             unknown = set(overrides) - valid
             if unknown:
-                raise ValueError(f"unknown {name} setting(s): {', '.join(sorted(unknown))}")
+                raise ConfigError(f"unknown {name} setting(s): {', '.join(sorted(unknown))}")
             kept = {k: v for k, v in overrides.items() if v is not None}
             updated[name] = dataclasses.replace(section, **kept)
         return dataclasses.replace(self, **updated)
+
+    def with_recipe(self, name: str) -> Config:
+        """A copy with recipe `name`'s ingredients (RECIPES) in the model, train and gan
+        sections, and `gan.recipe` = name. Apply other overrides after this one.
+
+        Raises:
+            ValueError: an unknown recipe (naming the valid ones).
+        """
+        _choice("gan.recipe", name, RECIPE_NAMES)
+        sections = {k: dict(v) for k, v in RECIPES[name].items()}
+        gan = sections["gan"]
+        gan["augment"] = gan["augment"].format(augment=RECIPE_AUGMENT[self.direction])
+        gan["recipe"] = name
+        return self.replace(**sections)
 
     def to_dict(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
@@ -318,16 +388,54 @@ class Config:
         """
         unknown = set(values) - set(SECTIONS) - {"preset", "mode"}
         if unknown:
-            raise ValueError(f"unknown config section(s): {', '.join(sorted(unknown))}")
+            raise ConfigError(f"unknown config section(s): {', '.join(sorted(unknown))}")
         sections = {}
         for name, section in SECTIONS.items():
             fields = values.get(name, {})
             names = {f.name for f in dataclasses.fields(section)}
             extra = set(fields) - names
             if extra:
-                raise ValueError(f"unknown {name} setting(s): {', '.join(sorted(extra))}")
+                raise ConfigError(f"unknown {name} setting(s): {', '.join(sorted(extra))}")
             sections[name] = section(**fields)
         return cls(preset=values.get("preset", "paper"), mode=values.get("mode", "s2i"), **sections)
+
+
+# The recipes' ingredients by section (`Config.with_recipe`). 'paper' is GAN-CLS as the
+# paper trains it; 'avgan' the conditional-GAN recipe that wins on small data and small
+# budgets (SN-GAN / BigGAN / DiffAugment), keeping GAN-CLS's matching-aware wrong pairs.
+# "{augment}" is the direction's DiffAugment policy: spectrograms only move in time.
+RECIPES: dict[str, dict[str, dict[str, Any]]] = {
+    "paper": {
+        "model": {"upsampling": "deconv"},
+        "train": {"learning_rate": 2e-4, "d_learning_rate": 0.0, "beta_1": 0.5, "beta_2": 0.999},
+        "gan": {
+            "loss": "bce",
+            "d_norm": "batch",
+            "d_conditioning": "concat",
+            "g_conditioning": "input",
+            "ema_half_life": 0.0,
+            "r1_weight": 0.0,
+            "augment": "",
+        },
+    },
+    "avgan": {
+        "model": {"upsampling": "resize"},
+        # Two time-scale Adam with beta_1 0 (BigGAN's settings at this batch size).
+        "train": {"learning_rate": 1e-4, "d_learning_rate": 4e-4, "beta_1": 0.0, "beta_2": 0.9},
+        "gan": {
+            "loss": "hinge",
+            "d_norm": "spectral",
+            "d_conditioning": "projection",
+            "g_conditioning": "film",
+            "ema_half_life": 200.0,
+            "r1_weight": 0.1,
+            "r1_every": 4,
+            "augment": "{augment}",
+        },
+    },
+}
+# The DiffAugment policy of the 'avgan' recipe per direction.
+RECIPE_AUGMENT = {"s2i": "translation,cutout", "i2s": "time_translation,cutout"}
 
 
 PRESETS: dict[str, Config] = {
@@ -354,4 +462,4 @@ def preset(name: str) -> Config:
     try:
         return PRESETS[name]
     except KeyError:
-        raise ValueError(f"unknown preset {name!r}; valid: {', '.join(PRESETS)}") from None
+        raise ConfigError(f"unknown preset {name!r}; valid: {', '.join(PRESETS)}") from None

@@ -24,7 +24,7 @@ import dataclasses
 import json
 import os
 
-from avgan.config import GAN_MODES, Config
+from avgan.config import GAN_MODES, Config, GanConfig
 from avgan.data.files import write_text
 
 CONFIG_FILE = "config.json"
@@ -121,6 +121,12 @@ def gan_identity(config: Config) -> dict[str, str]:
         details["upsampling"] = config.model.upsampling
     if config.gan.aux_weight:  # nor with another loss
         details["aux_weight"] = f"{config.gan.aux_weight:g}"
+    # Nor under another recipe, or with another network or loss ingredient.
+    paper = GanConfig()
+    for name in ("recipe", "loss", "d_norm", "d_conditioning", "g_conditioning", "r1_weight"):
+        value = getattr(config.gan, name)
+        if value != getattr(paper, name):
+            details[name] = f"{value:g}" if isinstance(value, float) else value
     return details
 
 

@@ -75,15 +75,49 @@ flags.DEFINE_enum(
     None,
     list(config_lib.UPSAMPLINGS),
     "GANs: how the generator doubles a feature map: deconv (transposed convolutions, "
-    "as in the paper; the default) or resize (nearest-neighbour upsampling then a "
-    "convolution, against checkerboard artefacts).",
+    "as in the paper) or resize (nearest-neighbour upsampling then a convolution, "
+    "against checkerboard artefacts); default: the recipe's.",
 )
+flags.DEFINE_enum(
+    "recipe",
+    "avgan",
+    config_lib.RECIPE_NAMES,
+    "GANs: the training recipe. avgan: hinge loss, spectral norm and projection in D, "
+    "FiLM conditioning in every G block, resize-convolutions, DiffAugment, EMA with a "
+    "200-step half-life, two time-scale Adam, lazy R1 (the default). paper: the paper's "
+    "GAN-CLS exactly (the reproduction). The flags below override single ingredients.",
+)
+flags.DEFINE_enum("loss", None, config_lib.LOSSES, "GANs: bce (the paper's) or hinge.")
+flags.DEFINE_enum("d_norm", None, config_lib.D_NORMS, "GANs: the discriminator's normalisation.")
+flags.DEFINE_enum(
+    "d_conditioning",
+    None,
+    config_lib.D_CONDITIONINGS,
+    "GANs: concat (phi tiled over D's features, GAN-CLS) or projection (Miyato & Koyama).",
+)
+flags.DEFINE_enum(
+    "g_conditioning",
+    None,
+    config_lib.G_CONDITIONINGS,
+    "GANs: input (phi ++ z at G's input only) or film (in every G block's batch norm).",
+)
+flags.DEFINE_float(
+    "ema_half_life", None, "GANs: EMA half-life in steps (0: the fixed decay 0.999)."
+)
+flags.DEFINE_float("r1_weight", None, "GANs: gamma of the R1 penalty on right pairs (0: none).")
+flags.DEFINE_integer("r1_every", None, "GANs: apply R1 every this many D steps.")
+flags.DEFINE_float("learning_rate", None, "GANs: the generator's Adam learning rate.")
+flags.DEFINE_float(
+    "d_learning_rate", None, "GANs: the discriminator's Adam learning rate (0: the generator's)."
+)
+flags.DEFINE_float("beta_1", None, "GANs: Adam's beta_1 (both optimizers).")
+flags.DEFINE_float("beta_2", None, "GANs: Adam's beta_2 (both optimizers).")
 flags.DEFINE_string(
     "augment",
-    "",
+    None,
     "GANs: DiffAugment policy for the discriminator's inputs, comma-separated from "
-    "color, translation, cutout, time_translation (spectrograms: along time only) "
-    "('' = none, as in the paper).",
+    "color, translation, cutout, time_translation (spectrograms: along time only); "
+    "'' = none, as in the paper (default: the recipe's).",
 )
 flags.DEFINE_float(
     "aux_weight",
@@ -102,16 +136,33 @@ def resolve_config() -> config_lib.Config:
     Raises:
         ValueError: a value the config refuses (the message names the field).
     """
-    return config_lib.preset(FLAGS.preset).replace(
-        mode=FLAGS.mode,
+    config = config_lib.preset(FLAGS.preset).replace(mode=FLAGS.mode)
+    if config.is_gan:  # the recipe's ingredients, then the flags that override them
+        config = config.with_recipe(FLAGS.recipe)
+    return config.replace(
         data=dict(root=FLAGS.data, synthetic_preset=FLAGS.synthetic_preset),
         model=dict(
             representation=FLAGS.representation,
             conv_layers=FLAGS.conv_layers,
             upsampling=FLAGS.upsampling,
         ),
-        train=dict(epochs=FLAGS.epochs, batch_size=FLAGS.batch_size, seed=FLAGS.seed),
+        train=dict(
+            epochs=FLAGS.epochs,
+            batch_size=FLAGS.batch_size,
+            seed=FLAGS.seed,
+            learning_rate=FLAGS.learning_rate,
+            d_learning_rate=FLAGS.d_learning_rate,
+            beta_1=FLAGS.beta_1,
+            beta_2=FLAGS.beta_2,
+        ),
         gan=dict(
+            loss=FLAGS.loss,
+            d_norm=FLAGS.d_norm,
+            d_conditioning=FLAGS.d_conditioning,
+            g_conditioning=FLAGS.g_conditioning,
+            ema_half_life=FLAGS.ema_half_life,
+            r1_weight=FLAGS.r1_weight,
+            r1_every=FLAGS.r1_every,
             variant=FLAGS.variant,
             instruments=tuple(FLAGS.instrument),
             sound_encoder=FLAGS.sound_encoder,
@@ -177,7 +228,7 @@ def main(argv: list[str]) -> None:
             results = gan.train_gans(config, index, model_dir)
         else:
             results = [classifiers.TRAINERS[config.mode](config, index, model_dir)]
-    except (run_dir.ModelDirError, ValueError) as e:
+    except (run_dir.ModelDirError, config_lib.ConfigError) as e:
         raise app.UsageError(str(e)) from e
     for metrics in results:
         print(json.dumps({k: v for k, v in metrics.items() if k != "curve"}, indent=2))

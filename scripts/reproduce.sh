@@ -40,7 +40,8 @@ add_elapsed() {
 trap add_elapsed EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-train() { "$PY" -m avgan.train --preset="$PRESET" "$@"; }
+# --recipe=paper: the reproduction trains the paper's GAN-CLS (variants add one ingredient).
+train() { "$PY" -m avgan.train --preset="$PRESET" --recipe=paper "$@"; }
 
 # Encoders: the conditioning encodings (S2I-C's sound classifier, S2I-A's autoencoder,
 # the pose-aware pitch classifier, I2S's image classifier) and the evaluators.

@@ -31,7 +31,9 @@ from avgan.models.s2i import (
     batch_norm,
     check_upsampling,
     downsample,
+    generator_norm,
     generator_stem,
+    spectral,
     upsample_stack,
     weight_init,
 )
@@ -121,9 +123,15 @@ def rectangular_upsample(channels: int, upsampling: str, name: str, **kwargs) ->
     ]
 
 
-def extra_convs(width: int, count: int, activation: Callable[[], keras.layers.Layer]) -> list:
+def extra_convs(
+    width: int,
+    count: int,
+    activation: Callable[[], keras.layers.Layer],
+    norm: Callable[[int], keras.layers.Layer] | None = None,
+) -> list:
     """The paper's extra layers: `count` stride-1 3x3 convolutions keeping [4, 4, 8w]
-    ('extra1', 'extra2', ...; no bias), each followed by BN and `activation()`."""
+    ('extra1', 'extra2', ...; no bias), each followed by `norm(8w)` (default BN) and
+    `activation()`; `spectral_extra_convs` are those of a spectrally normalised D."""
     layers = []
     for i in range(count):
         layers += [
@@ -135,26 +143,37 @@ def extra_convs(width: int, count: int, activation: Callable[[], keras.layers.La
                 kernel_initializer=weight_init(),
                 name=f"extra{i + 1}",
             ),
-            batch_norm(),
+            (norm or (lambda _: batch_norm()))(8 * width),
             activation(),
         ]
     return layers
 
 
-def rectangular_conv(channels: int, name: str, **kwargs) -> list:
-    """Layers of a 4x4, stride (2, 1), padding 1 convolution: [h, w] -> [h / 2, w - 1]."""
-    return [
-        keras.layers.ZeroPadding2D(1),
-        keras.layers.Conv2D(
-            channels,
-            4,
-            strides=(2, 1),
-            padding="valid",
-            kernel_initializer=weight_init(),
-            name=name,
-            **kwargs,
-        ),
-    ]
+def spectral_extra_convs(width: int, count: int) -> list:
+    """`extra_convs` of a spectrally normalised discriminator: each convolution (with a
+    bias) spectrally normalised, no BN, leaky ReLU."""
+    layers = []
+    for i in range(count):
+        conv = keras.layers.Conv2D(
+            8 * width, 3, padding="same", kernel_initializer=weight_init(), name=f"extra{i + 1}"
+        )
+        layers += [spectral(conv), keras.layers.LeakyReLU(LEAK)]
+    return layers
+
+
+def rectangular_conv(channels: int, name: str, spectral_norm: bool = False, **kwargs) -> list:
+    """Layers of a 4x4, stride (2, 1), padding 1 convolution: [h, w] -> [h / 2, w - 1]
+    (spectrally normalised with `spectral_norm`)."""
+    conv = keras.layers.Conv2D(
+        channels,
+        4,
+        strides=(2, 1),
+        padding="valid",
+        kernel_initializer=weight_init(),
+        name=name,
+        **kwargs,
+    )
+    return [keras.layers.ZeroPadding2D(1), spectral(conv) if spectral_norm else conv]
 
 
 @keras.saving.register_keras_serializable(package="avgan")
@@ -189,19 +208,27 @@ class I2SGenerator(ConditionalGenerator):
         projection_dim: int = 64,
         extra_layers: int = 2,
         upsampling: str = "deconv",
+        conditioning: str = "input",
         **kwargs,
     ):
-        super().__init__(width, z_dim, encoding_dim, projection_dim, upsampling, **kwargs)
+        super().__init__(
+            width, z_dim, encoding_dim, projection_dim, upsampling, conditioning, **kwargs
+        )
         self.extra_layers = extra_layers
+
+        def norm(channels: int) -> keras.layers.Layer:
+            return generator_norm(channels, self.film)
+
         # `+` evaluates left to right: the FC's initialiser is made before the extras'.
-        stem = generator_stem(width) + extra_convs(width, extra_layers, keras.layers.ReLU)
-        self.stem = keras.Sequential(stem, name="stem")
-        ups = upsample_stack((4 * width, 2 * width, 2 * width), upsampling)
+        stem = generator_stem(width, self.film)
+        stem += extra_convs(width, extra_layers, keras.layers.ReLU, norm)
+        self.stem = self.block(stem, name="stem")
+        ups = upsample_stack((4 * width, 2 * width, 2 * width), upsampling, self.film)
         ups += rectangular_upsample(width, upsampling, "rect_deconv1", use_bias=False)
-        ups += [batch_norm(), keras.layers.ReLU()]
+        ups += [norm(width), keras.layers.ReLU()]
         ups += rectangular_upsample(1, upsampling, "rect_deconv2")
         ups.append(keras.layers.Activation("tanh"))
-        self.ups = keras.Sequential(ups, name="ups")
+        self.ups = self.block(ups, name="ups")
 
     def get_config(self):
         return {**super().get_config(), "extra_layers": self.extra_layers}
@@ -234,19 +261,30 @@ class I2SDiscriminator(MatchingDiscriminator):
         projection_dim: int = 64,
         extra_layers: int = 12,
         num_classes: int = 0,
+        norm: str = "batch",
+        conditioning: str = "concat",
         **kwargs,
     ):
-        super().__init__(width, encoding_dim, projection_dim, num_classes, **kwargs)
+        super().__init__(
+            width, encoding_dim, projection_dim, num_classes, norm, conditioning, **kwargs
+        )
         self.extra_layers = extra_layers
+        sn = norm == "spectral"
         # DCGAN: no batch normalisation on the input layer.
-        rect = rectangular_conv(width, "rect_conv1") + [keras.layers.LeakyReLU(LEAK)]
-        rect += rectangular_conv(width, "rect_conv2", use_bias=False)
-        rect += [batch_norm(), keras.layers.LeakyReLU(LEAK)]
+        rect = rectangular_conv(width, "rect_conv1", sn) + [keras.layers.LeakyReLU(LEAK)]
+        if sn:
+            rect += rectangular_conv(width, "rect_conv2", sn)
+        else:
+            rect += rectangular_conv(width, "rect_conv2", use_bias=False) + [batch_norm()]
+        rect += [keras.layers.LeakyReLU(LEAK)]
         self.rect = keras.Sequential(rect, name="rect")
         downs = []
         for i, channels in enumerate((2 * width, 4 * width, 8 * width)):
-            downs += downsample(channels, f"conv{i + 1}")
-        downs += extra_convs(width, extra_layers, lambda: keras.layers.LeakyReLU(LEAK))
+            downs += downsample(channels, f"conv{i + 1}", norm=norm)
+        if sn:
+            downs += spectral_extra_convs(width, extra_layers)
+        else:
+            downs += extra_convs(width, extra_layers, lambda: keras.layers.LeakyReLU(LEAK))
         self.downs = keras.Sequential(downs, name="downs")
         self._make_heads()
 

@@ -52,35 +52,113 @@ def projection(projection_dim: int) -> keras.Sequential:
     )
 
 
-def generator_stem(width: int) -> list:
+def spectral(layer: keras.layers.Layer) -> keras.layers.Layer:
+    """`layer` with its kernel divided by its largest singular value, estimated by one
+    power iteration per training call (Miyato et al. 2018): the discriminator is then
+    1-Lipschitz per layer, without batch statistics."""
+    return keras.layers.SpectralNormalization(layer, power_iterations=1, name=f"sn_{layer.name}")
+
+
+@keras.saving.register_keras_serializable(package="avgan")
+class ConditionalBatchNorm(keras.layers.Layer):
+    """Batch norm whose scale and shift come from the condition: FiLM (Perez et al. 2018)
+    of a batch norm without its own affine terms, as BigGAN's conditional batch norm.
+
+    x * (1 + gamma(c)) + beta(c), gamma and beta one dense layer of c = phi ++ z, so
+    the condition reaches every generator block, not only the first layer.
+
+    Input: (x [batch, h, w, channels], c [batch, joint]). Output: like x.
+    """
+
+    def __init__(self, channels: int, **kwargs):
+        super().__init__(**kwargs)
+        self.channels = channels
+        self.norm = keras.layers.BatchNormalization(
+            momentum=0.9, epsilon=1e-5, center=False, scale=False, synchronized=True
+        )
+        # Zero-initialised: the block starts as the unconditional batch norm it replaces.
+        self.film = keras.layers.Dense(2 * channels, kernel_initializer="zeros", name="film")
+
+    def call(self, inputs, training: bool = False):
+        x, c = inputs
+        x = self.norm(x, training=training)
+        gamma, beta = tf.split(tf.cast(self.film(c), x.dtype), 2, axis=-1)
+        return x * (1.0 + gamma[:, None, None, :]) + beta[:, None, None, :]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "channels": self.channels}
+
+
+@keras.saving.register_keras_serializable(package="avgan")
+class ConditionedBlock(keras.layers.Layer):
+    """A FiLM generator's block: `layers` applied in order, each ConditionalBatchNorm
+    also given the condition.
+
+    Not a keras.Sequential: a Sequential of layers that take (x, condition) is never
+    called as one, so never built, and an unbuilt Sequential shows tf.train.Checkpoint
+    none of its layers. Each layer is an attribute (layer_0, layer_1, ...), which the
+    checkpoint sees (a Python list it would not: keras-team/keras#19425).
+
+    Input: (x, condition [batch, joint]). Output: the last layer's.
+    """
+
+    def __init__(self, layers: list, **kwargs):
+        super().__init__(**kwargs)
+        self.count = len(layers)
+        for i, layer in enumerate(layers):
+            setattr(self, f"layer_{i}", layer)
+
+    @property
+    def layers(self) -> list:
+        return [getattr(self, f"layer_{i}") for i in range(self.count)]
+
+    def call(self, inputs, training: bool = False):
+        x, condition = inputs
+        for layer in self.layers:
+            if isinstance(layer, ConditionalBatchNorm):
+                x = layer((x, condition), training=training)
+            else:
+                x = layer(x, training=training)
+        return x
+
+
+def generator_norm(channels: int, film: bool) -> keras.layers.Layer:
+    """A generator block's normalisation: BN, or with `film` a ConditionalBatchNorm."""
+    return ConditionalBatchNorm(channels) if film else batch_norm()
+
+
+def generator_stem(width: int, film: bool = False) -> list:
     """The generators' first layers: [batch, joint] -> FC 4x4x(8w) (no bias) -> BN ReLU."""
     return [
         keras.layers.Dense(
             4 * 4 * 8 * width, use_bias=False, kernel_initializer=weight_init(), name="fc"
         ),
         keras.layers.Reshape((4, 4, 8 * width)),
-        batch_norm(),
+        generator_norm(8 * width, film),
         keras.layers.ReLU(),
     ]
 
 
-def downsample(channels: int, name: str, normalise: bool = True) -> list:
+def downsample(channels: int, name: str, normalise: bool = True, norm: str = "batch") -> list:
     """The discriminators' 4x4 stride-2 convolution, [h, w] -> [h / 2, w / 2] x channels,
-    then BN (when `normalise`; the convolution then has no bias) and leaky ReLU."""
-    layers = [
-        keras.layers.Conv2D(
-            channels,
-            4,
-            strides=2,
-            padding="same",
-            use_bias=not normalise,
-            kernel_initializer=weight_init(),
-            name=name,
-        )
-    ]
-    if normalise:
-        layers.append(batch_norm())
-    return layers + [keras.layers.LeakyReLU(LEAK)]
+    then leaky ReLU. `norm` 'batch': BN after it when `normalise` (the convolution then
+    has no bias); 'spectral': the convolution spectrally normalised, no BN."""
+    batch = normalise and norm == "batch"
+    conv = keras.layers.Conv2D(
+        channels,
+        4,
+        strides=2,
+        padding="same",
+        use_bias=not batch,
+        kernel_initializer=weight_init(),
+        name=name,
+    )
+    if norm == "spectral":
+        return [spectral(conv), keras.layers.LeakyReLU(LEAK)]
+    return [conv] + ([batch_norm()] if batch else []) + [keras.layers.LeakyReLU(LEAK)]
 
 
 def check_upsampling(upsampling: str) -> str:
@@ -122,13 +200,14 @@ def upsample(channels: int, upsampling: str, name: str, **kwargs) -> list:
     ]
 
 
-def upsample_stack(channels: tuple[int, ...], upsampling: str) -> list:
+def upsample_stack(channels: tuple[int, ...], upsampling: str, film: bool = False) -> list:
     """The generators' hidden upsamplings: `upsample` to each of `channels` in turn
-    (layers 'deconv1', 'deconv2', ...; no bias), each followed by BN and ReLU."""
+    (layers 'deconv1', 'deconv2', ...; no bias), each followed by BN (with `film`,
+    `ConditionalBatchNorm`) and ReLU."""
     layers = []
     for i, c in enumerate(channels):
         layers += upsample(c, upsampling, f"deconv{i + 1}", use_bias=False)
-        layers += [batch_norm(), keras.layers.ReLU()]
+        layers += [generator_norm(c, film), keras.layers.ReLU()]
     return layers
 
 
@@ -144,23 +223,24 @@ class MatchingHead(keras.layers.Layer):
     Output: [batch] float32 logits.
     """
 
-    def __init__(self, width: int, projection_dim: int = 64, **kwargs):
+    def __init__(self, width: int, projection_dim: int = 64, norm: str = "batch", **kwargs):
         super().__init__(**kwargs)
-        self.width, self.projection_dim = width, projection_dim
+        self.width, self.projection_dim, self.norm = width, projection_dim, norm
         self.phi = projection(projection_dim)
-        self.joint = keras.Sequential(
-            [
-                keras.layers.Conv2D(
-                    8 * width, 1, use_bias=False, kernel_initializer=weight_init(), name="conv"
-                ),
-                batch_norm(),
-                keras.layers.LeakyReLU(LEAK),
-            ],
-            name="joint",
-        )
+        if norm == "spectral":
+            conv = keras.layers.Conv2D(8 * width, 1, kernel_initializer=weight_init(), name="conv")
+            joint = [spectral(conv)]
+        else:
+            conv = keras.layers.Conv2D(
+                8 * width, 1, use_bias=False, kernel_initializer=weight_init(), name="conv"
+            )
+            joint = [conv, batch_norm()]
+        self.joint = keras.Sequential(joint + [keras.layers.LeakyReLU(LEAK)], name="joint")
         self.logit = keras.layers.Conv2D(
             1, 4, padding="valid", kernel_initializer=weight_init(), name="logit"
         )
+        if norm == "spectral":
+            self.logit = spectral(self.logit)
 
     def call(self, inputs, training: bool = False):
         features, encoding = inputs
@@ -175,7 +255,71 @@ class MatchingHead(keras.layers.Layer):
         return (input_shape[0][0],)
 
     def get_config(self):
-        return {**super().get_config(), "width": self.width, "projection_dim": self.projection_dim}
+        return {
+            **super().get_config(),
+            "width": self.width,
+            "projection_dim": self.projection_dim,
+            "norm": self.norm,
+        }
+
+
+@keras.saving.register_keras_serializable(package="avgan")
+class ProjectionHead(keras.layers.Layer):
+    """The projection discriminator's head (Miyato & Koyama 2018): (4x4 features,
+    encoding) -> one score per pair.
+
+    h = sum over the grid of leaky_relu(features) [batch, c]; the score is the
+    unconditional psi(h) = w . h + b plus the inner product <V phi(encoding), h>, so the
+    condition moves the score exactly by how well the features match its projection.
+    Every dense layer is spectrally normalised when `norm` is 'spectral'.
+
+    Input: ([batch, 4, 4, c] float32, [batch, encoding_dim] float32).
+    Output: [batch] float32 scores.
+    """
+
+    def __init__(self, width: int, projection_dim: int = 64, norm: str = "spectral", **kwargs):
+        super().__init__(**kwargs)
+        self.width, self.projection_dim, self.norm = width, projection_dim, norm
+        wrap = spectral if norm == "spectral" else (lambda layer: layer)
+        self.phi = keras.Sequential(
+            [
+                wrap(
+                    keras.layers.Dense(projection_dim, kernel_initializer=weight_init(), name="fc")
+                ),
+                keras.layers.LeakyReLU(LEAK),
+            ],
+            name="phi",
+        )
+        self.unconditional = wrap(
+            keras.layers.Dense(1, kernel_initializer=weight_init(), name="psi")
+        )
+        self.embed = wrap(
+            keras.layers.Dense(
+                8 * width, use_bias=False, kernel_initializer=weight_init(), name="v"
+            )
+        )
+
+    def pooled(self, features: tf.Tensor) -> tf.Tensor:
+        """[batch, h, w, c] -> [batch, c]: leaky ReLU, then the sum over the grid."""
+        return tf.reduce_sum(tf.nn.leaky_relu(features, LEAK), axis=[1, 2])
+
+    def call(self, inputs, training: bool = False):
+        features, encoding = inputs
+        h = self.pooled(features)
+        phi = self.phi(encoding, training=training)
+        projected = tf.reduce_sum(self.embed(phi, training=training) * h, axis=-1)
+        return tf.reshape(self.unconditional(h, training=training), [-1]) + projected
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0][0],)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "width": self.width,
+            "projection_dim": self.projection_dim,
+            "norm": self.norm,
+        }
 
 
 @keras.saving.register_keras_serializable(package="avgan")
@@ -186,22 +330,24 @@ class AuxiliaryClassifier(keras.layers.Layer):
     Input: [batch, 4, 4, c] float32. Output: [batch, num_classes] float32 logits.
     """
 
-    def __init__(self, num_classes: int, **kwargs):
+    def __init__(self, num_classes: int, norm: str = "batch", **kwargs):
         super().__init__(**kwargs)
-        self.num_classes = num_classes
+        self.num_classes, self.norm = num_classes, norm
         self.flatten = keras.layers.Flatten()
         self.logits = keras.layers.Dense(
             num_classes, kernel_initializer=weight_init(), name="logits"
         )
+        if norm == "spectral":
+            self.logits = spectral(self.logits)
 
-    def call(self, features):
-        return tf.cast(self.logits(self.flatten(features)), tf.float32)
+    def call(self, features, training: bool = False):
+        return tf.cast(self.logits(self.flatten(features), training=training), tf.float32)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.num_classes)
 
     def get_config(self):
-        return {**super().get_config(), "num_classes": self.num_classes}
+        return {**super().get_config(), "num_classes": self.num_classes, "norm": self.norm}
 
 
 class MatchingDiscriminator(keras.Model):
@@ -215,21 +361,30 @@ class MatchingDiscriminator(keras.Model):
     """
 
     def __init__(
-        self, width: int, encoding_dim: int, projection_dim: int, num_classes: int, **kwargs
+        self,
+        width: int,
+        encoding_dim: int,
+        projection_dim: int,
+        num_classes: int,
+        norm: str = "batch",
+        conditioning: str = "concat",
+        **kwargs,
     ):
         super().__init__(**kwargs)
         self.width, self.encoding_dim = width, encoding_dim
         self.projection_dim, self.num_classes = projection_dim, num_classes
+        self.norm, self.conditioning = norm, conditioning
 
     def _make_heads(self) -> None:
         """Called by a subclass after it made its feature layers: the creation order
         fixes the order of the weights, and with it the checkpoints of runs made before
         the classifier existed and the floating-point sums of a mirrored step."""
-        self.head = MatchingHead(self.width, self.projection_dim, name="matching_head")
+        head = ProjectionHead if self.conditioning == "projection" else MatchingHead
+        self.head = head(self.width, self.projection_dim, self.norm, name="matching_head")
         # Made only when asked, so the paper's discriminator has the same variables
         # (and checkpoints) as before the option existed.
         self.classifier = (
-            AuxiliaryClassifier(self.num_classes, name="aux_classifier")
+            AuxiliaryClassifier(self.num_classes, self.norm, name="aux_classifier")
             if self.num_classes
             else None
         )
@@ -242,7 +397,8 @@ class MatchingDiscriminator(keras.Model):
         sample, encoding = inputs
         x = self.features(tf.cast(sample, tf.float32), training=training)
         logits = self.head((x, tf.cast(encoding, tf.float32)), training=training)
-        return logits, (self.classifier(x) if self.classifier is not None else None)
+        classes = self.classifier(x, training=training) if self.classifier is not None else None
+        return logits, classes
 
     def call(self, inputs, training: bool = False):
         return self.score_and_classify(inputs, training=training)[0]
@@ -257,6 +413,8 @@ class MatchingDiscriminator(keras.Model):
             "encoding_dim": self.encoding_dim,
             "projection_dim": self.projection_dim,
             "num_classes": self.num_classes,
+            "norm": self.norm,
+            "conditioning": self.conditioning,
         }
 
 
@@ -275,6 +433,8 @@ class ConditionalGenerator(keras.Model):
         encoding_dim: size of the encoding (128).
         projection_dim: size of phi (64).
         upsampling: 'deconv' (the paper's) or 'resize' (see `upsample`).
+        conditioning: 'input' (the paper's: phi ++ z feeds the first layer only) or
+            'film' (every batch norm is a `ConditionalBatchNorm` of phi ++ z).
     """
 
     SAMPLE_SHAPE: tuple[int, ...]
@@ -286,16 +446,27 @@ class ConditionalGenerator(keras.Model):
         encoding_dim: int,
         projection_dim: int,
         upsampling: str,
+        conditioning: str = "input",
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.width, self.z_dim = width, z_dim
         self.encoding_dim, self.projection_dim = encoding_dim, projection_dim
         self.upsampling = check_upsampling(upsampling)
+        if conditioning not in ("input", "film"):
+            raise ValueError(f"conditioning must be 'input' or 'film', got {conditioning!r}")
+        self.conditioning = conditioning
+        self.film = conditioning == "film"
         # phi comes first: the creation order fixes each unseeded initialiser's draw from
         # the global seed and the order of the weights, so seeded runs and checkpoints
         # made before this base existed stay the same.
         self.phi = projection(projection_dim)
+
+    def block(self, layers: list, name: str) -> keras.layers.Layer:
+        """A block of `layers`: a keras.Sequential, or with FiLM a ConditionedBlock."""
+        if self.film:
+            return ConditionedBlock(layers, name=name)
+        return keras.Sequential(layers, name=name)
 
     def joint_input(self, encoding: tf.Tensor, z: tf.Tensor, training: bool = False):
         """(encoding, z) -> [batch, projection_dim + z_dim]: phi(encoding) ++ z."""
@@ -305,7 +476,10 @@ class ConditionalGenerator(keras.Model):
     def call(self, inputs, training: bool = False):
         encoding, z = inputs
         x = self.joint_input(encoding, z, training=training)
-        return self.ups(self.stem(x, training=training), training=training)
+        if not self.film:
+            return self.ups(self.stem(x, training=training), training=training)
+        # phi ++ z is also every ConditionalBatchNorm's condition.
+        return self.ups((self.stem((x, x), training=training), x), training=training)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0][0], *self.SAMPLE_SHAPE)
@@ -318,6 +492,7 @@ class ConditionalGenerator(keras.Model):
             "encoding_dim": self.encoding_dim,
             "projection_dim": self.projection_dim,
             "upsampling": self.upsampling,
+            "conditioning": self.conditioning,
         }
 
 
@@ -349,13 +524,16 @@ class S2IGenerator(ConditionalGenerator):
         encoding_dim: int = 128,
         projection_dim: int = 64,
         upsampling: str = "deconv",
+        conditioning: str = "input",
         **kwargs,
     ):
-        super().__init__(width, z_dim, encoding_dim, projection_dim, upsampling, **kwargs)
-        self.stem = keras.Sequential(generator_stem(width), name="stem")
-        ups = upsample_stack((4 * width, 2 * width, width), upsampling)
+        super().__init__(
+            width, z_dim, encoding_dim, projection_dim, upsampling, conditioning, **kwargs
+        )
+        self.stem = self.block(generator_stem(width, self.film), name="stem")
+        ups = upsample_stack((4 * width, 2 * width, width), upsampling, self.film)
         ups += upsample(3, upsampling, "deconv4", activation="tanh")
-        self.ups = keras.Sequential(ups, name="ups")
+        self.ups = self.block(ups, name="ups")
 
 
 @keras.saving.register_keras_serializable(package="avgan")
@@ -373,6 +551,9 @@ class S2IDiscriminator(MatchingDiscriminator):
         encoding_dim: size of the sound encoding (128).
         projection_dim: size of phi (64).
         num_classes: > 0 adds an `AuxiliaryClassifier` over that many instruments.
+        norm: 'batch' (DCGAN's) or 'spectral' (every layer spectrally normalised, no BN).
+        conditioning: 'concat' (GAN-CLS's `MatchingHead`) or 'projection'
+            (`ProjectionHead`).
     """
 
     def __init__(
@@ -381,13 +562,17 @@ class S2IDiscriminator(MatchingDiscriminator):
         encoding_dim: int = 128,
         projection_dim: int = 64,
         num_classes: int = 0,
+        norm: str = "batch",
+        conditioning: str = "concat",
         **kwargs,
     ):
-        super().__init__(width, encoding_dim, projection_dim, num_classes, **kwargs)
+        super().__init__(
+            width, encoding_dim, projection_dim, num_classes, norm, conditioning, **kwargs
+        )
         downs = []
         for i, channels in enumerate((width, 2 * width, 4 * width, 8 * width)):
             # DCGAN: no batch normalisation on the input layer.
-            downs += downsample(channels, f"conv{i + 1}", normalise=i > 0)
+            downs += downsample(channels, f"conv{i + 1}", normalise=i > 0, norm=norm)
         self.downs = keras.Sequential(downs, name="downs")
         self._make_heads()
 

@@ -137,7 +137,7 @@ class Sampler(Sampling):
         EMA and seed) around `encoder`."""
         return cls(
             encoder,
-            make_generator(config.model, config.direction),
+            make_generator(config),
             config.direction,
             config.model.z_dim,
             ema=config.gan.ema,

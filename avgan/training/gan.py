@@ -29,7 +29,7 @@ import tensorflow as tf
 from PIL import Image
 
 from avgan import run_dir
-from avgan.config import Config, GanConfig
+from avgan.config import Config, ConfigError, GanConfig
 from avgan.data import pipeline
 from avgan.data.files import atomic_path
 from avgan.data.layout import PairIndex
@@ -50,13 +50,13 @@ def train_gans(config: Config, index: PairIndex, model_dir: str, verbose: int = 
     instruments of `config.gan.instruments`, all of the data's when empty.
 
     Raises:
-        ValueError: an instrument the data does not have.
+        ConfigError: an instrument the data does not have.
     """
     if config.mode != "s2i_pose":
         return [train_gan(config, index, model_dir, verbose)]
     unknown = sorted(set(config.gan.instruments) - set(index.instruments))
     if unknown:
-        raise ValueError(
+        raise ConfigError(
             f"--instrument: unknown {', '.join(unknown)}; "
             f"the data has {', '.join(index.instruments)}"
         )
@@ -103,10 +103,15 @@ def build_gan(config: Config, encoder: keras.Model, num_classes: int = 0) -> Gan
     """
     gan = make_gan(config, encoder, num_classes)
 
-    def adam():
-        return keras.optimizers.Adam(config.train.learning_rate, beta_1=config.train.beta_1)
+    train = config.train
 
-    gan.compile(adam(), adam(), jit_compile=config.runtime.jit_compile)
+    def adam(learning_rate: float) -> keras.optimizers.Optimizer:
+        return keras.optimizers.Adam(learning_rate, beta_1=train.beta_1, beta_2=train.beta_2)
+
+    d_learning_rate = train.d_learning_rate or train.learning_rate  # two time-scales if set
+    gan.compile(
+        adam(d_learning_rate), adam(train.learning_rate), jit_compile=config.runtime.jit_compile
+    )
     return gan
 
 

@@ -44,11 +44,7 @@ from avgan.models.layers import PixelScaling
 from avgan.models.networks import DIRECTIONS, make_discriminator, make_generator
 from avgan.models.sampler import Sampling
 from avgan.training.augment import diff_augment
-from avgan.training.losses import (
-    auxiliary_classifier_loss,
-    generator_loss,
-    matching_aware_discriminator_loss,
-)
+from avgan.training.losses import LOSSES, auxiliary_classifier_loss, r1_penalty
 
 
 def _replica() -> tuple[tf.Tensor | int, int]:
@@ -81,6 +77,10 @@ class GanCls(Sampling, keras.Model):
         aux_weight: weight of the auxiliary classifier's terms (AC-GAN); 0 is the
             paper's GAN-CLS. Needs a discriminator made with `num_classes` and batches
             with a "label".
+        loss: 'bce' (the paper's binary cross-entropy) or 'hinge' (`losses.LOSSES`).
+        r1_weight: gamma of the R1 penalty on right pairs, gamma / 2 * |grad_x D|^2,
+            added to D's loss every `r1_every` D steps and scaled by it (lazy
+            regularisation); 0 for none.
     """
 
     def __init__(
@@ -95,10 +95,18 @@ class GanCls(Sampling, keras.Model):
         augment: str = "",
         seed: int = 0,
         aux_weight: float = 0.0,
+        loss: str = "bce",
+        r1_weight: float = 0.0,
+        r1_every: int = 4,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.augment = parse_policy(augment)
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
+        self.loss_name = loss
+        self.d_loss_fn, self.g_loss_fn = LOSSES[loss]
+        self.r1_weight, self.r1_every = float(r1_weight), int(r1_every)
         if aux_weight and not getattr(discriminator, "num_classes", 0):
             raise ValueError(
                 f"aux_weight={aux_weight} needs a discriminator with an auxiliary "
@@ -244,6 +252,27 @@ class GanCls(Sampling, keras.Model):
             return self.discriminator.score_and_classify((sample, encoding), training=True)
         return self.discriminator((sample, encoding), training=True), None
 
+    def _lazy_r1(self, real: tf.Tensor, encoding: tf.Tensor) -> tf.Tensor:
+        """[batch] R1 terms: r1_every * gamma / 2 * |grad_x D(x, c)|^2 on the steps where
+        the discriminator's step count is a multiple of r1_every, zeros on the others.
+
+        Called inside D's tape, so D's gradient includes the penalty's (a second-order
+        derivative through D). The gradient is taken through the augmentation, with
+        respect to the real sample before it.
+        """
+
+        def penalty() -> tf.Tensor:
+            # Watched inside the branch: `real` itself is captured from outside the cond.
+            sample = tf.identity(real)
+            with tf.GradientTape() as tape:
+                tape.watch(sample)
+                total = tf.reduce_sum(self._score(sample, encoding)[0])
+            gradients = tape.gradient(total, sample)
+            return 0.5 * self.r1_weight * self.r1_every * r1_penalty(gradients)
+
+        due = tf.equal(self.d_optimizer.iterations % self.r1_every, 0)
+        return tf.cond(due, penalty, lambda: tf.zeros([tf.shape(real)[0]], tf.float32))
+
     def train_step(self, batch: dict) -> dict[str, tf.Tensor]:
         condition_input, real, wrong = self._samples(batch)
         encoding = self.encode(condition_input)
@@ -263,9 +292,9 @@ class GanCls(Sampling, keras.Model):
                     real_logits, real_classes = self._score(real, encoding)
                     wrong_logits = self._score(wrong, encoding)[0] if wrong is not None else None
                     fake_logits, _ = self._score(tf.stop_gradient(fake), encoding)
-                    d_per_example = matching_aware_discriminator_loss(
-                        real_logits, fake_logits, wrong_logits
-                    )
+                    d_per_example = self.d_loss_fn(real_logits, fake_logits, wrong_logits)
+                    if self.r1_weight:
+                        d_per_example += self._lazy_r1(real, encoding)
                     if self.aux_weight:
                         # Real samples only: a head also taught to classify fakes could
                         # learn their flaws instead of the instruments.
@@ -277,7 +306,7 @@ class GanCls(Sampling, keras.Model):
                 d_grads = d_tape.gradient(d_loss, d_variables)
                 self.d_optimizer.apply(d_grads, d_variables)
             g_logits, fake_classes = self._score(fake, encoding)
-            g_per_example = generator_loss(g_logits)
+            g_per_example = self.g_loss_fn(g_logits)
             if self.aux_weight:
                 g_per_example += self.aux_weight * auxiliary_classifier_loss(
                     fake_classes, batch["label"]
@@ -290,10 +319,12 @@ class GanCls(Sampling, keras.Model):
         # Trackers average over replicas (and over the epoch's steps).
         self.d_loss_tracker.update_state(tf.reduce_mean(d_per_example))
         self.g_loss_tracker.update_state(tf.reduce_mean(g_per_example))
-        self.real_score_tracker.update_state(tf.reduce_mean(tf.sigmoid(real_logits)))
+        # BCE: the mean probability D gives; hinge: the mean raw score.
+        shown = tf.sigmoid if self.loss_name == "bce" else tf.identity
+        self.real_score_tracker.update_state(tf.reduce_mean(shown(real_logits)))
         if wrong_logits is not None:
-            self.wrong_score_tracker.update_state(tf.reduce_mean(tf.sigmoid(wrong_logits)))
-        self.fake_score_tracker.update_state(tf.reduce_mean(tf.sigmoid(fake_logits)))
+            self.wrong_score_tracker.update_state(tf.reduce_mean(shown(wrong_logits)))
+        self.fake_score_tracker.update_state(tf.reduce_mean(shown(fake_logits)))
         if self.aux_weight:
             for tracker, logits in zip(
                 self.class_trackers, (real_classes, fake_classes), strict=True
@@ -372,11 +403,11 @@ def make_gan(config: Config, encoder: keras.Model, num_classes: int = 0) -> GanC
     """
     gan = config.gan
     aux_weight = gan.aux_weight if num_classes else 0.0
+    # The EMA's decay: a half-life in steps, or the fixed 0.999 of the paper-era runs.
+    decay = 0.5 ** (1.0 / gan.ema_half_life) if gan.ema_half_life else 0.999
     # Generator first, then discriminator: creation order fixes the initial weights.
-    generator = make_generator(config.model, config.direction)
-    discriminator = make_discriminator(
-        config.model, config.direction, num_classes if aux_weight else 0
-    )
+    generator = make_generator(config)
+    discriminator = make_discriminator(config, num_classes if aux_weight else 0)
     return GanCls(
         generator,
         discriminator,
@@ -384,8 +415,11 @@ def make_gan(config: Config, encoder: keras.Model, num_classes: int = 0) -> GanC
         direction=config.direction,
         z_dim=config.model.z_dim,
         wrong_pairs=gan.variant != "n",
-        ema_decay=0.999 if gan.ema else None,
+        ema_decay=decay if gan.ema else None,
         augment=gan.augment,
         seed=config.train.seed,
         aux_weight=aux_weight,
+        loss=gan.loss,
+        r1_weight=gan.r1_weight,
+        r1_every=gan.r1_every,
     )

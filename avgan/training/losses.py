@@ -1,4 +1,6 @@
-"""The GAN-CLS losses of the paper (§3.2, Eq. 3 and 4) as pure functions of logits.
+"""The GAN losses as pure functions of discriminator scores: the paper's GAN-CLS
+(§3.2, Eq. 3 and 4; binary cross-entropy), the hinge loss of the 'avgan' recipe with
+the same matching-aware term, AC-GAN's class term and the R1 penalty.
 
 Each function returns one loss per example, `[batch]`; the caller averages over the
 GLOBAL batch with `tf.nn.compute_average_loss(per_example, global_batch_size=...)`,
@@ -84,3 +86,64 @@ def auxiliary_classifier_loss(class_logits: tf.Tensor, labels: tf.Tensor) -> tf.
     return tf.nn.sparse_softmax_cross_entropy_with_logits(
         labels=tf.cast(labels, tf.int32), logits=tf.cast(class_logits, tf.float32)
     )
+
+
+def hinge_discriminator_loss(
+    real_scores: tf.Tensor,
+    fake_scores: tf.Tensor,
+    wrong_scores: tf.Tensor | None = None,
+) -> tf.Tensor:
+    """The hinge loss of the discriminator (Lim & Ye 2017; SN-GAN, BigGAN), with GAN-CLS's
+    matching-aware term kept (not in the paper):
+
+        relu(1 - s_r) + (relu(1 + s_w) + relu(1 + s_f)) / 2
+
+    and relu(1 - s_r) + relu(1 + s_f) without wrong pairs. s are raw scores, not
+    probabilities: a right pair is pushed above +1, wrong and fake pairs below -1.
+
+    Args:
+        real_scores, fake_scores: [batch] scores of right and generated pairs.
+        wrong_scores: [batch] scores of wrong pairs, or None.
+
+    Returns:
+        [batch] float32 per-example losses.
+    """
+    real = tf.nn.relu(1.0 - tf.cast(real_scores, tf.float32))
+    fake = tf.nn.relu(1.0 + tf.cast(fake_scores, tf.float32))
+    if wrong_scores is None:
+        return real + fake
+    return real + 0.5 * (tf.nn.relu(1.0 + tf.cast(wrong_scores, tf.float32)) + fake)
+
+
+def hinge_generator_loss(fake_scores: tf.Tensor) -> tf.Tensor:
+    """The generator's hinge-GAN loss: -s_f.
+
+    Args:
+        fake_scores: [batch] discriminator scores of generated samples.
+
+    Returns:
+        [batch] float32 per-example losses.
+    """
+    return -tf.cast(fake_scores, tf.float32)
+
+
+def r1_penalty(gradients: tf.Tensor) -> tf.Tensor:
+    """|grad_x D(x, c)|^2 per example (Mescheder et al. 2018, R1), from the gradient of
+    the discriminator's scores of real pairs with respect to the real samples; the
+    caller weighs it by gamma / 2.
+
+    Args:
+        gradients: [batch, ...] d(sum of scores) / d(real samples).
+
+    Returns:
+        [batch] float32 squared norms.
+    """
+    gradients = tf.cast(gradients, tf.float32)
+    return tf.reduce_sum(tf.square(gradients), axis=list(range(1, gradients.shape.rank)))
+
+
+# loss name (avgan.config.LOSSES) -> (discriminator loss, generator loss)
+LOSSES = {
+    "bce": (matching_aware_discriminator_loss, generator_loss),
+    "hinge": (hinge_discriminator_loss, hinge_generator_loss),
+}

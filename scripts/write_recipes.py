@@ -1,0 +1,204 @@
+#!/usr/bin/env python
+"""The recipe measurement (issue #21): the `avgan` recipe against the paper's, and the
+`avgan` recipe minus each ingredient, as Markdown tables with their sample grids.
+
+    .venv/bin/python scripts/write_recipes.py runs/r21 --reference results/runs \\
+        --out results/recipes
+
+RUN holds the `avgan` runs (`s2i-c-avgan`, `i2s-avgan`, the half-budget leave-one-out
+runs `s2i-avgan-h*`); REFERENCE the reproduction's archived runs (the paper's recipe and
+its best variants, trained with the same encoders and data). Writes OUT/recipes.md,
+OUT/samples_<run>.png, and OUT/runs/<run>/{config,metrics,evaluation}.json, from which
+`write_recipes.py OUT/runs --reference results/runs --out OUT` writes the page again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+
+SUMMARIES = ("config.json", "metrics.json", "evaluation.json")
+
+# (folder, where, name, what differs): the full-budget comparisons.
+S2I_HEADLINE = (
+    ("s2i-c-long", "reference", "paper (GAN-CLS)", "the paper's recipe"),
+    ("s2i-c-acgan", "reference", "paper + DiffAugment + AC-GAN", "the best variant before"),
+    ("s2i-c-avgan", "run", "avgan", "the new recipe"),
+)
+I2S_HEADLINE = (
+    ("i2s", "reference", "paper (GAN-CLS)", "the paper's recipe"),
+    ("i2s-acgan", "reference", "paper + DiffAugment + AC-GAN", "the best variant before"),
+    ("i2s-avgan", "run", "avgan", "the new recipe"),
+)
+# The leave-one-out runs at half the steps: (folder, ingredient changed, flag).
+ABLATION = (
+    ("s2i-avgan-h", "none (the full recipe)", ""),
+    ("s2i-avgan-h-no-hinge", "hinge loss -> BCE", "--loss=bce"),
+    ("s2i-avgan-h-no-sn", "spectral norm -> batch norm in D", "--d_norm=batch"),
+    ("s2i-avgan-h-no-projection", "projection -> concat in D", "--d_conditioning=concat"),
+    ("s2i-avgan-h-no-film", "FiLM in every G block -> input only", "--g_conditioning=input"),
+    ("s2i-avgan-h-no-resize", "resize-conv -> deconv", "--upsampling=deconv"),
+    ("s2i-avgan-h-no-diffaugment", "DiffAugment -> none", "--augment="),
+    ("s2i-avgan-h-no-ema-half-life", "EMA half-life 200 -> decay 0.999", "--ema_half_life=0"),
+    (
+        "s2i-avgan-h-no-ttur",
+        "two time-scale Adam -> the paper's Adam",
+        "--learning_rate=2e-4 --d_learning_rate=0 --beta_1=0.5 --beta_2=0.999",
+    ),
+    ("s2i-avgan-h-no-r1", "lazy R1 -> none", "--r1_weight=0"),
+    ("s2i-avgan-h-color", "+ colour in DiffAugment", "--augment=color,translation,cutout"),
+    ("s2i-avgan-h-acgan", "+ AC-GAN head", "--aux_weight=1"),
+)
+
+
+def _load(folder: str, name: str) -> dict | None:
+    path = os.path.join(folder, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def _row(folder: str) -> dict | None:
+    """The figures of one run dir, or None when it has not finished."""
+    metrics = _load(folder, "metrics.json")
+    if metrics is None:
+        return None
+    evaluation = _load(folder, "evaluation.json") or {}
+    return {"metrics": metrics, "evaluation": evaluation}
+
+
+def _pct(x) -> str:
+    return "—" if x is None else f"{100 * x:.1f}%"
+
+
+def _num(x, digits: int = 3) -> str:
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+def _cells(row: dict) -> list[str]:
+    m, e = row["metrics"], row["evaluation"]
+    accuracy = m["generated_accuracy"]
+    minutes = m.get("seconds_total", m["seconds_this_run"]) / 60
+    return [
+        f"{m['steps']:,}",
+        _pct(accuracy["test"]),
+        _pct(accuracy["train"]),
+        f"{_num(e.get('frechet_distance'), 1)} ({_num(e.get('frechet_distance_real_split'), 1)})",
+        f"{_num(e.get('roughness'))} ({_num(e.get('roughness_real'))})",
+        f"{_num(e.get('diversity'), 2)} ({_num(e.get('diversity_real'), 2)})",
+        _num(m.get("steps_per_second"), 2),
+        f"{minutes:.1f}",
+    ]
+
+
+HEADER = (
+    "| steps | test accuracy | train accuracy | Fréchet (real train vs test) | "
+    "roughness (real) | diversity (real) | steps/s | minutes |"
+)
+
+
+def _table(title: str, runs: list[tuple[str, str, dict | None]]) -> list[str]:
+    lines = [f"| {title} | what differs {HEADER}", "|---|---" + "|---" * 8 + "|"]
+    for name, what, row in runs:
+        cells = _cells(row) if row else ["not run"] + ["—"] * 7
+        lines.append(f"| {name} | {what} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def _folder(args, where: str, folder: str) -> str:
+    return os.path.join(args.reference if where == "reference" else args.run, folder)
+
+
+def write(args) -> str:
+    os.makedirs(args.out, exist_ok=True)
+    lines = [
+        "# Recipes: `avgan` against the paper's GAN-CLS (issue #21)",
+        "",
+        "Preset `cpu` (width 32, batch 64) on the synthetic ensemble `small` (seed 0), the "
+        "encoders of the reproduction (sound classifier 89.9%, image classifier 87.9% on "
+        "held-out recordings). Test = the validation split: recordings held out from "
+        "training. Accuracy: generated samples under the separate classifier (pictures: "
+        "the image classifier; spectrograms: the sound classifier). Fréchet distance in that "
+        "classifier's 128-d feature space, beside the real train-vs-test distance; roughness "
+        "(mean absolute difference of neighbouring pixels) beside the real samples'; "
+        "diversity over noise draws beside the real samples' pairwise spread. The paper's "
+        "runs come from `results/runs` (`scripts/reproduce.sh`, `--recipe=paper`).",
+        "",
+        "## S2I, full budget",
+        "",
+    ]
+    s2i = [(n, w, _row(_folder(args, where, f))) for f, where, n, w in S2I_HEADLINE]
+    lines += _table("S2I-C", s2i)
+    lines += ["## I2S", ""]
+    i2s = [(n, w, _row(_folder(args, where, f))) for f, where, n, w in I2S_HEADLINE]
+    lines += _table("I2S", i2s)
+    lines += [
+        "## S2I ablation: the `avgan` recipe minus one ingredient, half the steps",
+        "",
+        "Each row changes one ingredient of the `avgan` recipe (the flag in brackets) and "
+        "trains 1,440 steps, half the full budget, as every row does.",
+        "",
+    ]
+    ablation = [
+        (f"`{f}`", f"{what}" + (f" (`{flag}`)" if flag else ""), _row(os.path.join(args.run, f)))
+        for f, what, flag in ABLATION
+    ]
+    lines += _table("run", ablation)
+    lines += _pictures(args, s2i_headline=True)
+    text = "\n".join(lines)
+    with open(os.path.join(args.out, "recipes.md"), "w") as f:
+        f.write(text)
+    return text
+
+
+def _pictures(args, s2i_headline: bool) -> list[str]:
+    """Copies the avgan runs' sample grids into OUT and links them."""
+    lines = ["## Sample grids", ""]
+    for folder, caption in (
+        (
+            "s2i-c-avgan",
+            "S2I-C, `avgan` recipe: held-out sounds' real pictures (left) and "
+            "the pictures generated from the sounds (right)",
+        ),
+        (
+            "i2s-avgan",
+            "I2S, `avgan` recipe: held-out pictures' real log-mel spectrograms "
+            "(left) and the ones generated from the pictures (right)",
+        ),
+    ):
+        source = os.path.join(args.run, folder, "samples_test.png")
+        target = os.path.join(args.out, f"samples_{folder}.png")
+        if os.path.exists(source) and os.path.abspath(source) != os.path.abspath(target):
+            shutil.copyfile(source, target)
+        if os.path.exists(target):
+            lines += [f"{caption}:", "", f"![{folder}](samples_{folder}.png)", ""]
+    return lines
+
+
+def archive(args) -> None:
+    """OUT/runs/<run>/ gets each run's summaries, so the page can be written again."""
+    names = [f for f, *_ in ABLATION] + ["s2i-c-avgan", "i2s-avgan"]
+    for name in names:
+        for summary in SUMMARIES:
+            source = os.path.join(args.run, name, summary)
+            if os.path.exists(source):
+                os.makedirs(os.path.join(args.out, "runs", name), exist_ok=True)
+                shutil.copyfile(source, os.path.join(args.out, "runs", name, summary))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", help="the folder of the avgan runs (e.g. runs/r21)")
+    parser.add_argument("--reference", default="results/runs")
+    parser.add_argument("--out", default="results/recipes")
+    args = parser.parse_args()
+    if os.path.abspath(args.run) != os.path.abspath(os.path.join(args.out, "runs")):
+        archive(args)
+    print(write(args))
+
+
+if __name__ == "__main__":
+    main()

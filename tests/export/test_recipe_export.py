@@ -1,0 +1,221 @@
+"""Runs of the 'avgan' recipe (FiLM generator, resize upsampling) restore and export:
+the checkpoint holds the trained generators, and the SavedModel and the float32 TFLite
+model compute what the restored Keras sampler computes (TFLite: I2S by default, S2I
+under `-m slow`).
+
+BUG (found by these tests, reported, not fixed here): a FiLM generator's `stem` and
+`ups` are keras.Sequential blocks that are never called (ConditionalGenerator.call runs
+their layers one by one), so they are never built, and an unbuilt Sequential shows
+tf.train.Checkpoint none of its layers. A recipe run's checkpoint holds only phi of each
+generator; restoring gives the blocks' random initial weights, silently
+(`assert_existing_objects_matched` passes: the restored generator hides them too).
+test_tf_checkpoints_see_every_network_weight[*-generator, *-ema_generator] and every test
+comparing with the trained weights or needing a trained output spread fail until it is fixed.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from avgan import config as config_lib
+from avgan import run_dir
+from avgan.export import serving, signatures, tflite
+from avgan.models.encoders import ImageClassifier, SoundClassifier
+from avgan.models.i2s import to_log_mel_44
+from avgan.models.s2i import ConditionalBatchNorm
+from avgan.training import gan as gan_lib
+
+BATCH = 4
+DIRECTIONS = ("s2i", "i2s")
+# Stated tolerances. SavedModel vs Keras: the same TF kernels, so round-off only; S2I
+# on the [-1, 1] picture, I2S on the log-mel in dB (|values| <= 80: 1e-4 dB is ~1e-6
+# relative). TFLite float32 vs Keras: max error relative to the output's spread, plus
+# 1e-5 absolute, as tests/export/test_tflite.py states them.
+SAVED_MODEL_ATOL = {"s2i": 1e-5, "i2s": 1e-4}
+TFLITE_RTOL, TFLITE_ATOL = 1e-4, 1e-5
+
+
+def recipe_config(direction: str, seed: int) -> config_lib.Config:
+    config = config_lib.preset("tiny").replace(mode=direction).with_recipe("avgan")
+    return config.replace(train=dict(batch_size=BATCH, seed=seed))
+
+
+def make_recipe_run(model_dir: str, direction: str, seed: int = 0):
+    """tests/export/conftest.py's make_run under the avgan recipe: a one-step-trained
+    run in train_gan's layout; returns its GanCls."""
+    config = recipe_config(direction, seed)
+    keras.utils.set_random_seed(seed)  # as train_gan: the same initial weights each run
+    rng = np.random.default_rng(seed)
+    sound = (0.1 * rng.standard_normal((BATCH, 22050))).astype(np.float32)
+    images = rng.integers(0, 256, (BATCH, 64, 64, 3), dtype=np.uint8)
+    scale = config.model.encoder_scale
+    if direction == "s2i":
+        encoder, kind = SoundClassifier(3, scale=scale), "sound_classifier"
+        encoder(sound[:1])
+    else:
+        encoder, kind = ImageClassifier(3, scale=scale, augment=False), "image_classifier"
+        encoder(images[:1])
+    encoder_dir = os.path.join(model_dir, "encoders", kind)
+    os.makedirs(encoder_dir)
+    encoder.save(os.path.join(encoder_dir, "encoder.keras"))
+
+    run_dir.save_config(model_dir, config)
+    gan = gan_lib.build_gan(config, encoder)
+    if direction == "s2i":
+        batch = {"sound": sound, "image": images, "wrong_image": images[::-1].copy()}
+    else:
+        batch = {"image": images, "sound": sound, "wrong_sound": sound[::-1].copy()}
+    gan.train_step({k: tf.constant(v) for k, v in batch.items()})
+    # As make_run: scale the last layer so the outputs span most of [-1, 1], and the
+    # parity tests compare more than tanh's neighbourhood of 0.
+    condition = tf.constant(sound if direction == "s2i" else images)
+    z = tf.random.stateless_normal([BATCH, config.model.z_dim], [seed, 1])
+    for generator in (gan.generator, gan.ema_generator):
+        last = [layer for layer in generator.ups.layers if layer.weights][-1]
+        out = generator((gan.encode(condition), z), training=False).numpy()
+        factor = 1.5 / float(np.abs(out - np.median(out)).max())
+        for weight in last.weights:
+            weight.assign(weight * factor)
+    run_dir.checkpoint_manager(model_dir, run_dir.checkpoint_objects(gan)).save()
+    return gan
+
+
+def convert_float32(restored, out_dir: str) -> tflite.Result:
+    """The run's TFLite archive, converted to float32 in a child process."""
+    source = os.path.join(out_dir, "source_saved_model")
+    serving.write_archive(signatures.build_tflite_archive(restored), source, {})
+    return tflite.convert(source, out_dir, ["float32"], raise_errors=False)["float32"]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory) -> dict[str, dict]:
+    """Both directions: run, restored run and SavedModel; the I2S float32 TFLite model
+    too (I2S has FiLM in 7 blocks and both resize paths, square and rectangular),
+    converted in a child process while this process exports the SavedModels."""
+    root = tmp_path_factory.mktemp("recipe_export")
+    out, runs, conversions = str(root / "models"), {}, {}
+    thread = None
+    for direction in DIRECTIONS:
+        model_dir = str(root / "runs" / direction)
+        gan = make_recipe_run(model_dir, direction)
+        restored = run_dir.restore(model_dir)
+        if direction == "i2s":
+
+            def work(restored=restored, out_dir=str(root / "tflite" / direction)):
+                conversions["i2s"] = convert_float32(restored, out_dir)
+
+            thread = threading.Thread(target=work)
+            thread.start()
+        runs[direction] = {
+            "gan": gan,
+            "model_dir": model_dir,
+            "restored": restored,
+            "saved_model": serving.export_saved_model(restored, out),
+            "tflite_dir": str(root / "tflite" / direction),
+        }
+    thread.join()
+    runs["i2s"]["tflite"] = conversions["i2s"]
+    return runs
+
+
+def inputs(direction: str, z_dim: int, batch: int = 3) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(7)
+    z = rng.standard_normal((batch, z_dim)).astype(np.float32)
+    if direction == "s2i":
+        return {"waveform": (0.1 * rng.standard_normal((batch, 22050))).astype(np.float32), "z": z}
+    return {"image": rng.integers(0, 256, (batch, 64, 64, 3), dtype=np.uint8), "z": z}
+
+
+def keras_reference(restored, direction: str, feed: dict) -> np.ndarray:
+    """What the exported models must give: the restored sampler's EMA samples (S2I
+    pictures in [-1, 1]; I2S log-mels in dB)."""
+    condition = feed["waveform" if direction == "s2i" else "image"]
+    samples = restored.sampler.generate(condition, z=feed["z"])
+    return samples.numpy() if direction == "s2i" else to_log_mel_44(samples).numpy()
+
+
+@pytest.mark.parametrize("network", ["generator", "ema_generator", "discriminator"])
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_tf_checkpoints_see_every_network_weight(exported, direction, network, tmp_path):
+    """tf.train.Checkpoint (the run's checkpoints) holds a value for every weight of each
+    trained network, the spectral norms' vectors of D included. FAILS for the FiLM
+    generators (phi's 2 weights of 24 (S2I) and 39 (I2S)): see the module docstring."""
+    model = getattr(exported[direction]["gan"], network)
+    path = tf.train.Checkpoint(network=model).write(str(tmp_path / "ckpt"))
+    saved = [n for n, _ in tf.train.list_variables(path) if n.endswith("/VARIABLE_VALUE")]
+    assert len(saved) == len(model.weights), f"{len(saved)} of {len(model.weights)}: {saved}"
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_restore_rebuilds_the_recipe_generator_with_the_trained_weights(exported, direction):
+    """FAILS (the checkpoint bug of the module docstring): the blocks' weights restored
+    are their random initial values, not the trained ones."""
+    run = exported[direction]
+    restored, gan = run["restored"], run["gan"]
+    assert restored.config.gan.recipe == "avgan" and restored.uses_ema
+    for mine, trained in (
+        (restored.sampler.generator, gan.generator),
+        (restored.sampler.ema_generator, gan.ema_generator),
+    ):
+        assert (mine.conditioning, mine.upsampling) == ("film", "resize")
+        assert any(isinstance(layer, ConditionalBatchNorm) for layer in mine.ups.layers)
+        for a, b in zip(mine.weights, trained.weights, strict=True):
+            np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_the_saved_model_matches_the_keras_sampler(exported, direction):
+    """FAILS on the spread check while the checkpoint bug stands: the restored sampler is
+    an untrained generator, whose outputs (spread ~5e-4) make any parity meaningless.
+    (Parity with the bug: 1.8e-10 (S2I), 0 (I2S); with the proposed fix: 3.7e-7 (S2I),
+    9.5e-6 dB (I2S).)"""
+    run = exported[direction]
+    restored = run["restored"]
+    feed = inputs(direction, restored.config.model.z_dim)
+    model = tf.saved_model.load(run["saved_model"])
+    out = model.signatures[f"{direction}_z"](**{k: tf.constant(v) for k, v in feed.items()})
+    got = out["image_float" if direction == "s2i" else "log_mel"].numpy()
+    reference = keras_reference(restored, direction, feed)
+    error = float(np.abs(got - reference).max())
+    print(f"{direction} SavedModel: max |SavedModel - Keras| = {error:.2e}")
+    spread = float(reference.max() - reference.min())
+    assert spread > 0.5, f"spread {spread:.1e}: the run's trained generator was not restored"
+    assert error <= SAVED_MODEL_ATOL[direction]
+
+
+def assert_tflite_matches_keras(result: tflite.Result, restored, direction: str) -> None:
+    assert not result.error, result.error
+    feed = inputs(direction, restored.config.model.z_dim, batch=2)
+    out = tflite.run_signature(tflite.load_interpreter(result.path), **feed)
+    got = out["image_float" if direction == "s2i" else "log_mel"]
+    reference = keras_reference(restored, direction, feed)
+    spread = float(reference.max() - reference.min())
+    error = float(np.abs(got - reference).max())
+    print(f"{direction} TFLite float32: max |TFLite - Keras| = {error:.2e}, spread {spread:.2e}")
+    assert spread > 0.5, f"spread {spread:.1e}: the run's trained generator was not restored"
+    assert error <= TFLITE_RTOL * spread + TFLITE_ATOL
+
+
+def test_the_float32_tflite_model_matches_the_keras_sampler(exported):
+    """I2S (log-mel in dB). FAILS on the spread check while the checkpoint bug stands
+    (see the module docstring). Parity measured with the bug: 3.8e-6 dB; with the
+    proposed fix: 9.5e-6 dB on a spread of 47 dB."""
+    pytest.importorskip("ai_edge_litert.interpreter")
+    run = exported["i2s"]
+    assert_tflite_matches_keras(run["tflite"], run["restored"], "i2s")
+
+
+@pytest.mark.slow  # one more converter child process: ~6 s (more on a busy machine)
+def test_the_s2i_float32_tflite_model_matches_the_keras_sampler(exported):
+    """S2I (pictures in [-1, 1]). FAILS like the I2S one while the checkpoint bug stands.
+    Parity measured with the proposed fix: 6.1e-7 on a spread of 1.7."""
+    pytest.importorskip("ai_edge_litert.interpreter")
+    run = exported["s2i"]
+    result = convert_float32(run["restored"], run["tflite_dir"])
+    assert_tflite_matches_keras(result, run["restored"], "s2i")

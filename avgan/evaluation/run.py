@@ -24,7 +24,7 @@ import tensorflow as tf
 from avgan import run_dir
 from avgan.data import pipeline
 from avgan.data.layout import PairIndex
-from avgan.evaluation import diversity, frechet, pose, roughness
+from avgan.evaluation import diversity, flatness, frechet, pose, roughness
 from avgan.evaluation.accuracy import generated_accuracy
 from avgan.models.i2s import spectrogram_target, to_log_mel_44
 
@@ -54,9 +54,10 @@ def evaluate_gan(
     Returns:
         {"accuracy": {"train", "test", and with an EMA generator "test_without_ema"},
          "frechet_distance", "frechet_distance_real_split",
-         "diversity", "diversity_real", "roughness", "roughness_real"}; the real
-        figures are references: the distance between the train and test real samples,
-        the pairwise distance among real samples, and the real test samples' roughness.
+         "diversity", "diversity_real", "roughness", "roughness_real", and for I2S
+         "spectral_flatness", "spectral_flatness_real"}; the real figures are
+        references: the distance between the train and test real samples, the pairwise
+        distance among real samples, the real test samples' roughness and flatness.
     """
     datasets = {
         split: pipeline.paired_dataset(
@@ -92,7 +93,7 @@ def evaluate_gan(
         real_samples = conditions["image"].numpy()
     else:
         real_samples = spectrogram_target(conditions["sound"]).numpy()
-    return {
+    result = {
         "accuracy": accuracy,
         "frechet_distance": frechet.frechet_distance(real, fake),
         "frechet_distance_real_split": frechet.frechet_distance(real, real_train),
@@ -103,14 +104,22 @@ def evaluate_gan(
         "roughness_real": float(np.average(rough["real"], weights=rough["count"])),
         "test_conditions": int(len(real)),
     }
+    if direction == "i2s":
+        for key, name in (
+            ("spectral_flatness", "flat_generated"),
+            ("spectral_flatness_real", "flat_real"),
+        ):
+            result[key] = float(np.average(rough[name], weights=rough["count"]))
+    return result
 
 
 def _features_and_roughness(gan, evaluator, datasets: dict, direction: str) -> tuple:
     """The evaluator's features of the real test samples, of the samples generated for
     their conditions and of the real train samples ([n, 128] float64 each), and the
-    roughness of the real and generated test samples per batch, with batch sizes."""
+    roughness of the real and generated test samples per batch, with batch sizes (and
+    for I2S their spectral flatness)."""
     real, fake, real_train = [], [], []
-    rough = {"real": [], "generated": [], "count": []}  # per test batch
+    rough = {"real": [], "generated": [], "count": [], "flat_real": [], "flat_generated": []}
     for split, out in (("validation", (real, fake)), ("train", (real_train, None))):
         for batch in datasets[split]:
             condition = batch["sound"] if direction == "s2i" else batch["image"]
@@ -122,6 +131,9 @@ def _features_and_roughness(gan, evaluator, datasets: dict, direction: str) -> t
                 rough["real"].append(roughness.roughness(target.numpy()))
                 rough["generated"].append(roughness.roughness(generated.numpy()))
                 rough["count"].append(len(generated))
+                if direction == "i2s":  # harmonic lines, or a noise texture?
+                    for name, sample in (("flat_real", target), ("flat_generated", generated)):
+                        rough[name].append(flatness.log_mel_flatness(to_log_mel_44(sample)))
     real, fake, real_train = (np.concatenate(x) for x in (real, fake, real_train))
     return real, fake, real_train, rough
 

@@ -353,3 +353,24 @@ def test_evaluate_dir_writes_the_metrics(setup, tmp_path):
     pictures = np.concatenate([b["image"].numpy() for b in ds])
     assert result["roughness_real"] == pytest.approx(roughness(pictures), rel=1e-6)
     assert result["roughness"] > 0.0
+    assert "spectral_flatness" not in result  # pictures have no spectrum
+
+
+def test_i2s_evaluation_reports_spectral_flatness_beside_the_real(setup, tmp_path):
+    from avgan.data import pipeline
+    from avgan.evaluation import flatness
+    from avgan.evaluation.run import evaluate_dir
+    from avgan.models.i2s import spectrogram_target, to_log_mel_44
+
+    index = setup[0]
+    config = _run(setup, 1, mode="i2s").replace(data=dict(root=index.root))
+    model_dir = str(tmp_path / "i2s")
+    gan.train_gan(config, index, model_dir, verbose=0)
+    result = evaluate_dir(model_dir, draws=2, pose_epochs=1)
+    ds = pipeline.paired_dataset(index, "validation", 64, shuffle=False, drop_remainder=False)
+    real = np.concatenate([to_log_mel_44(spectrogram_target(b["sound"])) for b in ds])
+    assert result["spectral_flatness_real"] == pytest.approx(
+        flatness.log_mel_flatness(real), rel=1e-6
+    )
+    # One step from noise: far flatter than the real notes' harmonic spectra.
+    assert result["spectral_flatness"] > 10 * result["spectral_flatness_real"]

@@ -3,14 +3,11 @@ the checkpoint holds the trained generators, and the SavedModel and the float32 
 model compute what the restored Keras sampler computes (TFLite: I2S by default, S2I
 under `-m slow`).
 
-BUG (found by these tests, reported, not fixed here): a FiLM generator's `stem` and
-`ups` are keras.Sequential blocks that are never called (ConditionalGenerator.call runs
-their layers one by one), so they are never built, and an unbuilt Sequential shows
-tf.train.Checkpoint none of its layers. A recipe run's checkpoint holds only phi of each
-generator; restoring gives the blocks' random initial weights, silently
-(`assert_existing_objects_matched` passes: the restored generator hides them too).
-test_tf_checkpoints_see_every_network_weight[*-generator, *-ema_generator] and every test
-comparing with the trained weights or needing a trained output spread fail until it is fixed.
+A FiLM generator's blocks run their layers with the condition, so they are
+`ConditionedBlock`s, not keras.Sequential: a Sequential that is never called as one is
+never built and shows tf.train.Checkpoint none of its layers. Before that was fixed
+(2026-12-02) a recipe run's checkpoint held only phi of each generator, and restoring
+gave the blocks' random initial weights silently; these tests caught it.
 """
 
 from __future__ import annotations
@@ -144,8 +141,8 @@ def keras_reference(restored, direction: str, feed: dict) -> np.ndarray:
 @pytest.mark.parametrize("direction", DIRECTIONS)
 def test_tf_checkpoints_see_every_network_weight(exported, direction, network, tmp_path):
     """tf.train.Checkpoint (the run's checkpoints) holds a value for every weight of each
-    trained network, the spectral norms' vectors of D included. FAILS for the FiLM
-    generators (phi's 2 weights of 24 (S2I) and 39 (I2S)): see the module docstring."""
+    trained network, the spectral norms' vectors of D included (with the FiLM blocks as
+    Sequentials it held phi's 2 weights of 24 (S2I) and 39 (I2S))."""
     model = getattr(exported[direction]["gan"], network)
     path = tf.train.Checkpoint(network=model).write(str(tmp_path / "ckpt"))
     saved = [n for n, _ in tf.train.list_variables(path) if n.endswith("/VARIABLE_VALUE")]
@@ -154,8 +151,7 @@ def test_tf_checkpoints_see_every_network_weight(exported, direction, network, t
 
 @pytest.mark.parametrize("direction", DIRECTIONS)
 def test_restore_rebuilds_the_recipe_generator_with_the_trained_weights(exported, direction):
-    """FAILS (the checkpoint bug of the module docstring): the blocks' weights restored
-    are their random initial values, not the trained ones."""
+    """The restored generators hold the trained weights, not the blocks' initial ones."""
     run = exported[direction]
     restored, gan = run["restored"], run["gan"]
     assert restored.config.gan.recipe == "avgan" and restored.uses_ema
@@ -171,10 +167,9 @@ def test_restore_rebuilds_the_recipe_generator_with_the_trained_weights(exported
 
 @pytest.mark.parametrize("direction", DIRECTIONS)
 def test_the_saved_model_matches_the_keras_sampler(exported, direction):
-    """FAILS on the spread check while the checkpoint bug stands: the restored sampler is
-    an untrained generator, whose outputs (spread ~5e-4) make any parity meaningless.
-    (Parity with the bug: 1.8e-10 (S2I), 0 (I2S); with the proposed fix: 3.7e-7 (S2I),
-    9.5e-6 dB (I2S).)"""
+    """The SavedModel computes what the restored sampler computes (measured 3.7e-7 for
+    S2I, 9.5e-6 dB for I2S). The spread check keeps an untrained generator (outputs
+    within ~5e-4) from passing trivially."""
     run = exported[direction]
     restored = run["restored"]
     feed = inputs(direction, restored.config.model.z_dim)
@@ -203,9 +198,7 @@ def assert_tflite_matches_keras(result: tflite.Result, restored, direction: str)
 
 
 def test_the_float32_tflite_model_matches_the_keras_sampler(exported):
-    """I2S (log-mel in dB). FAILS on the spread check while the checkpoint bug stands
-    (see the module docstring). Parity measured with the bug: 3.8e-6 dB; with the
-    proposed fix: 9.5e-6 dB on a spread of 47 dB."""
+    """I2S (log-mel in dB): measured 9.5e-6 dB on a spread of 47 dB."""
     pytest.importorskip("ai_edge_litert.interpreter")
     run = exported["i2s"]
     assert_tflite_matches_keras(run["tflite"], run["restored"], "i2s")
@@ -213,8 +206,7 @@ def test_the_float32_tflite_model_matches_the_keras_sampler(exported):
 
 @pytest.mark.slow  # one more converter child process: ~6 s (more on a busy machine)
 def test_the_s2i_float32_tflite_model_matches_the_keras_sampler(exported):
-    """S2I (pictures in [-1, 1]). FAILS like the I2S one while the checkpoint bug stands.
-    Parity measured with the proposed fix: 6.1e-7 on a spread of 1.7."""
+    """S2I (pictures in [-1, 1]): measured 6.1e-7 on a spread of 1.7."""
     pytest.importorskip("ai_edge_litert.interpreter")
     run = exported["s2i"]
     result = convert_float32(run["restored"], run["tflite_dir"])

@@ -136,6 +136,20 @@ def write(args) -> str:
     i2s = [(n, w, _row(_folder(args, where, f))) for f, where, n, w in I2S_HEADLINE]
     lines += _table("I2S", i2s)
     lines += [
+        "Harmonic lines: spectral flatness of the generated test log-mels (low: harmonic "
+        "peaks over a floor, as notes have; near 1: noise), beside the real ones'.",
+        "",
+        "| I2S | spectral flatness (real) |",
+        "|---|---|",
+    ]
+    for name, _, row in i2s:
+        e = row["evaluation"] if row else {}
+        lines.append(
+            f"| {name} | {_num(e.get('spectral_flatness'))} "
+            f"({_num(e.get('spectral_flatness_real'))}) |"
+        )
+    lines.append("")
+    lines += [
         "## S2I ablation: the `avgan` recipe minus one ingredient, half the steps",
         "",
         "Each row changes one ingredient of the `avgan` recipe (the flag in brackets) and "
@@ -182,6 +196,8 @@ def archive(args) -> None:
     """OUT/runs/<run>/ gets each run's summaries, so the page can be written again."""
     names = [f for f, *_ in ABLATION] + ["s2i-c-avgan", "i2s-avgan"]
     for name in names:
+        if not os.path.exists(os.path.join(args.run, name, "metrics.json")):
+            continue  # not finished: nothing to report yet
         for summary in SUMMARIES:
             source = os.path.join(args.run, name, summary)
             if os.path.exists(source):

@@ -257,8 +257,14 @@ class GanCls(Sampling, keras.Model):
         the discriminator's step count is a multiple of r1_every, zeros on the others.
 
         Called inside D's tape, so D's gradient includes the penalty's (a second-order
-        derivative through D). The gradient is taken through the augmentation, with
-        respect to the real sample before it.
+        derivative through D). D runs in inference mode on the real samples, without the
+        augmentation: a training-mode call inside the cond would update state that
+        tf.distribute keeps in step by collectives (spectral norm's power-iteration
+        vectors, synchronised batch-norm statistics, the augmentation seed), and
+        collectives inside a cond branch are issued in a different order on each
+        replica (measured: "Shape mismatch in the collective instance", two CPU
+        replicas). With spectral norm, inference mode uses the kernels the step's
+        training calls normalised.
         """
 
         def penalty() -> tf.Tensor:
@@ -266,7 +272,7 @@ class GanCls(Sampling, keras.Model):
             sample = tf.identity(real)
             with tf.GradientTape() as tape:
                 tape.watch(sample)
-                total = tf.reduce_sum(self._score(sample, encoding)[0])
+                total = tf.reduce_sum(self.discriminator((sample, encoding), training=False))
             gradients = tape.gradient(total, sample)
             return 0.5 * self.r1_weight * self.r1_every * r1_penalty(gradients)
 

@@ -13,6 +13,7 @@ import dataclasses
 import os
 import threading
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -26,11 +27,20 @@ from avgan.training import gan as gan_lib
 BATCH = 4
 
 
-def make_run(model_dir: str, direction: str, seed: int = 0, upsampling: str = "deconv"):
-    """Writes a one-step-trained run into model_dir; returns its GanCls."""
-    config = config_lib.preset("tiny").replace(
-        mode=direction, model=dict(upsampling=upsampling), train=dict(batch_size=BATCH, seed=seed)
+def make_run(
+    model_dir: str,
+    direction: str,
+    seed: int = 0,
+    upsampling: str | None = None,
+    recipe: str = "paper",
+):
+    """Writes a one-step-trained run of `recipe` into model_dir (`upsampling` overrides
+    the recipe's); returns its GanCls."""
+    config = config_lib.preset("tiny").replace(mode=direction).with_recipe(recipe)
+    config = config.replace(
+        model=dict(upsampling=upsampling), train=dict(batch_size=BATCH, seed=seed)
     )
+    keras.utils.set_random_seed(seed)  # as train_gan: the same initial weights each run
     scale = config.model.encoder_scale
     rng = np.random.default_rng(seed)
     sound = (0.1 * rng.standard_normal((BATCH, 22050))).astype(np.float32)

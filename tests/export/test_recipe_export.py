@@ -15,20 +15,16 @@ from __future__ import annotations
 import os
 import threading
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from avgan import config as config_lib
 from avgan import run_dir
 from avgan.export import serving, signatures, tflite
-from avgan.models.encoders import ImageClassifier, SoundClassifier
 from avgan.models.i2s import to_log_mel_44
 from avgan.models.s2i import ConditionalBatchNorm
-from avgan.training import gan as gan_lib
+from tests.export.conftest import make_run
 
-BATCH = 4
 DIRECTIONS = ("s2i", "i2s")
 # Stated tolerances. SavedModel vs Keras: the same TF kernels, so round-off only; S2I
 # on the [-1, 1] picture, I2S on the log-mel in dB (|values| <= 80: 1e-4 dB is ~1e-6
@@ -36,51 +32,6 @@ DIRECTIONS = ("s2i", "i2s")
 # 1e-5 absolute, as tests/export/test_tflite.py states them.
 SAVED_MODEL_ATOL = {"s2i": 1e-5, "i2s": 1e-4}
 TFLITE_RTOL, TFLITE_ATOL = 1e-4, 1e-5
-
-
-def recipe_config(direction: str, seed: int) -> config_lib.Config:
-    config = config_lib.preset("tiny").replace(mode=direction).with_recipe("avgan")
-    return config.replace(train=dict(batch_size=BATCH, seed=seed))
-
-
-def make_recipe_run(model_dir: str, direction: str, seed: int = 0):
-    """tests/export/conftest.py's make_run under the avgan recipe: a one-step-trained
-    run in train_gan's layout; returns its GanCls."""
-    config = recipe_config(direction, seed)
-    keras.utils.set_random_seed(seed)  # as train_gan: the same initial weights each run
-    rng = np.random.default_rng(seed)
-    sound = (0.1 * rng.standard_normal((BATCH, 22050))).astype(np.float32)
-    images = rng.integers(0, 256, (BATCH, 64, 64, 3), dtype=np.uint8)
-    scale = config.model.encoder_scale
-    if direction == "s2i":
-        encoder, kind = SoundClassifier(3, scale=scale), "sound_classifier"
-        encoder(sound[:1])
-    else:
-        encoder, kind = ImageClassifier(3, scale=scale, augment=False), "image_classifier"
-        encoder(images[:1])
-    encoder_dir = os.path.join(model_dir, "encoders", kind)
-    os.makedirs(encoder_dir)
-    encoder.save(os.path.join(encoder_dir, "encoder.keras"))
-
-    run_dir.save_config(model_dir, config)
-    gan = gan_lib.build_gan(config, encoder)
-    if direction == "s2i":
-        batch = {"sound": sound, "image": images, "wrong_image": images[::-1].copy()}
-    else:
-        batch = {"image": images, "sound": sound, "wrong_sound": sound[::-1].copy()}
-    gan.train_step({k: tf.constant(v) for k, v in batch.items()})
-    # As make_run: scale the last layer so the outputs span most of [-1, 1], and the
-    # parity tests compare more than tanh's neighbourhood of 0.
-    condition = tf.constant(sound if direction == "s2i" else images)
-    z = tf.random.stateless_normal([BATCH, config.model.z_dim], [seed, 1])
-    for generator in (gan.generator, gan.ema_generator):
-        last = [layer for layer in generator.ups.layers if layer.weights][-1]
-        out = generator((gan.encode(condition), z), training=False).numpy()
-        factor = 1.5 / float(np.abs(out - np.median(out)).max())
-        for weight in last.weights:
-            weight.assign(weight * factor)
-    run_dir.checkpoint_manager(model_dir, run_dir.checkpoint_objects(gan)).save()
-    return gan
 
 
 def convert_float32(restored, out_dir: str) -> tflite.Result:
@@ -100,7 +51,7 @@ def exported(tmp_path_factory) -> dict[str, dict]:
     thread = None
     for direction in DIRECTIONS:
         model_dir = str(root / "runs" / direction)
-        gan = make_recipe_run(model_dir, direction)
+        gan = make_run(model_dir, direction, recipe="avgan")
         restored = run_dir.restore(model_dir)
         if direction == "i2s":
 

@@ -2,6 +2,10 @@
 (lazy) R1 penalty, the EMA half-life, two-time-scale Adam, two replicas training as
 one, and the bad input the recipe must refuse or stop on."""
 
+import os
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -193,7 +197,8 @@ def test_lazy_r1_of_the_recipe_discriminator_matches_a_tape_recomputation():
     """The real avgan D (spectral norm, projection): the D loss of a due step with gamma
     0.1 minus that with gamma 0 is mean(4 * 0.1 / 2 * |grad_x D(x, c)|^2), grad taken
     by a GradientTape on a fresh copy of D advanced by the step's three earlier
-    training calls (real, wrong, fake: each one power iteration)."""
+    training calls (real, wrong, fake: each one power iteration), in inference mode as
+    the penalty takes it (no further power iteration, no augmentation)."""
     config = recipe_config(augment="")
     assert (config.gan.r1_weight, config.gan.r1_every) == (0.1, 4)
     batch = pipeline_batch(3, BATCH)
@@ -205,7 +210,7 @@ def test_lazy_r1_of_the_recipe_discriminator_matches_a_tape_recomputation():
         d((real, encoding), training=True)
     with tf.GradientTape() as tape:
         tape.watch(real)
-        total = tf.reduce_sum(d((real, encoding), training=True))
+        total = tf.reduce_sum(d((real, encoding), training=False))
     norms = tf.reduce_sum(tf.square(tape.gradient(total, real)), axis=[1, 2, 3]).numpy()
     expected = float(np.mean(4 * 0.1 / 2 * norms))
     logs = [
@@ -294,7 +299,29 @@ REPLICA_ATOL, LOG_ATOL = 1e-4, 1e-5
 def test_two_replicas_train_the_recipe_as_one():
     """Keras fit on 2 mirrored CPUs gives one replica's weights, the spectral norms'
     power-iteration vectors included, with the FiLM generator, the projection D, the
-    hinge loss, DiffAugment and R1 (due on step 0, not on step 1: r1_every 2)."""
+    hinge loss, DiffAugment and R1 (due on step 0, not on step 1: r1_every 2).
+
+    Run in its own process: after this mirrored run, the next MirroredStrategy made in
+    the same process fails with "Shape mismatch in the collective instance 112" (seen
+    with the paper recipe's two-replica test run after it; not yet understood). A
+    training run makes one strategy per process.
+    """
+    code = (
+        "import tests.conftest\n"
+        "from tests.training.test_recipe import two_replicas_check\n"
+        "two_replicas_check()\n"
+    )
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=repo, timeout=600
+    )
+    print(done.stdout[-2000:])
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "two replicas vs one: max |difference|" in done.stdout
+
+
+def two_replicas_check() -> None:
+    """The body of test_two_replicas_train_the_recipe_as_one (raises on a mismatch)."""
     config = recipe_config(r1_every=2)
     assert config.gan.augment == "translation,cutout" and config.gan.r1_weight == 0.1
     batches = [pipeline_batch(10, 2 * BATCH), pipeline_batch(11, 2 * BATCH)]

@@ -155,6 +155,13 @@ def write(args) -> str:
         "Each row changes one ingredient of the `avgan` recipe (the flag in brackets) and "
         "trains 1,440 steps, half the full budget, as every row does.",
         "",
+        "Provisional (2026-12-02): the full-budget `avgan` runs above and the rows "
+        "`s2i-avgan-h`, `-acgan` and `-no-film` took the R1 penalty through the "
+        "augmentation with D in training mode (code of cefdb46); the later rows take it "
+        "with D in inference mode on the un-augmented samples (the fix for two replicas). "
+        "The ablation is to be rerun on one code version before any ingredient is dropped; "
+        "the steps/s of rows trained beside the test suite are low.",
+        "",
     ]
     ablation = [
         (f"`{f}`", f"{what}" + (f" (`{flag}`)" if flag else ""), _row(os.path.join(args.run, f)))

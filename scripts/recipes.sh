@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The recipe measurement of issue #21: the `avgan` recipe's full-budget S2I-C and I2S
+# runs, the S2I leave-one-out ablation at half the steps, then results/recipes/.
+# One run at a time; rerunning skips finished runs and resumes a killed one.
+#   scripts/recipes.sh                 # ~4 h on 2 CPU cores
+# Environment: RUN (default runs/r21), ENCODERS (default runs/enc: the reproduction's
+# encoders, trained here first when missing), PRESET (default cpu), SETUP=0 skips set-up.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "${SETUP:-1}" != 0 ]; then
+  source scripts/setup.sh fluidsynth timgm6mb-soundfont
+fi
+VENV=${VENV:-.venv}
+PY="$VENV/bin/python"
+RUN=${RUN:-runs/r21}
+ENCODERS=${ENCODERS:-runs/enc}
+PRESET=${PRESET:-cpu}
+export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-3}
+mkdir -p "$RUN"
+
+# The reproduction's encoders (scripts/reproduce.sh trains the same ones).
+"$PY" -m avgan.train --preset="$PRESET" --mode=sound_classifier --representation=lms \
+  --epochs=8 --model_dir="$ENCODERS/sound_classifier"
+"$PY" -m avgan.train --preset="$PRESET" --mode=image_classifier --epochs=20 \
+  --model_dir="$ENCODERS/image_classifier"
+ENC=(--sound_encoder="$ENCODERS/sound_classifier/encoder.keras"
+     --image_encoder="$ENCODERS/image_classifier/encoder.keras")
+
+run() {  # run NAME FLAGS...: train into $RUN/NAME, then evaluate it once
+  local name=$1
+  shift
+  echo "=== $name $(date +%T)"
+  "$PY" -m avgan.train --preset="$PRESET" "${ENC[@]}" "$@" --model_dir="$RUN/$name" \
+    >> "$RUN/$name.log" 2>&1
+  if [ ! -f "$RUN/$name/evaluation.json" ]; then
+    "$PY" -m avgan.evaluate --model_dir="$RUN/$name" > "$RUN/$name.eval.log" 2>&1
+  fi
+}
+
+# Full budget: 2,880 S2I steps (120 epochs of `small`), 864 I2S steps (36 epochs).
+run s2i-c-avgan --mode=s2i --variant=c --recipe=avgan --epochs=120 --eval_every=4
+run i2s-avgan --mode=i2s --recipe=avgan --epochs=36 --eval_every=4
+# Leave one ingredient out (or add one), 1,440 steps each.
+H=(--mode=s2i --variant=c --recipe=avgan --epochs=60 --eval_every=4)
+run s2i-avgan-h "${H[@]}"
+run s2i-avgan-h-acgan "${H[@]}" --aux_weight=1
+run s2i-avgan-h-no-film "${H[@]}" --g_conditioning=input
+run s2i-avgan-h-no-projection "${H[@]}" --d_conditioning=concat
+run s2i-avgan-h-no-sn "${H[@]}" --d_norm=batch
+run s2i-avgan-h-no-hinge "${H[@]}" --loss=bce
+run s2i-avgan-h-no-diffaugment "${H[@]}" --augment=
+run s2i-avgan-h-no-resize "${H[@]}" --upsampling=deconv
+run s2i-avgan-h-no-ema-half-life "${H[@]}" --ema_half_life=0
+run s2i-avgan-h-no-ttur "${H[@]}" --learning_rate=2e-4 --d_learning_rate=0 --beta_1=0.5 \
+  --beta_2=0.999
+run s2i-avgan-h-no-r1 "${H[@]}" --r1_weight=0
+run s2i-avgan-h-color "${H[@]}" --augment=color,translation,cutout
+
+"$PY" scripts/write_recipes.py "$RUN" --reference results/runs --out results/recipes > /dev/null
+echo "wrote results/recipes/recipes.md"

@@ -6,8 +6,9 @@
         --out results/recipes
 
 RUN holds the `avgan` runs that `scripts/recipes.sh` makes (`s2i-c-avgan`, `i2s-avgan`,
-the half-budget leave-one-out runs `s2i-avgan-h*`); REFERENCE the reproduction's archived runs (the paper's recipe and
-its best variants, trained with the same encoders and data). Writes OUT/recipes.md,
+the half-budget leave-one-out runs `s2i-avgan-h*`); REFERENCE the reproduction's
+archived runs (the paper's recipe and its best variants, trained with the same encoders
+and data). Writes OUT/recipes.md,
 OUT/samples_<run>.png, and OUT/runs/<run>/{config,metrics,evaluation}.json, from which
 `write_recipes.py OUT/runs --reference results/runs --out OUT` writes the page again.
 """

@@ -2,7 +2,7 @@
 
 Elements carry raw inputs: 0.5 s waveforms ([22050] float32 in [-1, 1]) and 64x64
 uint8 pictures. The sound representation is computed by a layer at the front of
-each sound model, so it runs on the accelerator inside the train step (DESIGN.md
+each sound model, so it runs on the accelerator inside the train step (docs/design.md
 §3.6); `representation=` computes it here instead, on the CPU, for a cache.
 
 Wrong pairs (the matching-aware GAN's third input) follow the paper; each element

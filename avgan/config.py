@@ -43,6 +43,10 @@ REPRESENTATIONS = ("stft", "cqt", "mfcc", "ms", "lms")
 # How the GAN generators double a feature map: DCGAN's transposed convolutions (the
 # paper's), or nearest-neighbour resizing then a convolution (not in the paper).
 UPSAMPLINGS = ("deconv", "resize")
+# How the S2I generator draws its picture: the last upsampling makes the three colour
+# channels (DCGAN's, the paper's), or makes w/2 features at full resolution that a 3x3
+# convolution turns into colours (SN-GAN's and BigGAN's generators).
+G_OUTPUTS = ("upsample", "conv")
 # DiffAugment policies (`avgan.training.augment`); time_translation is for spectrograms.
 AUGMENT_POLICIES = ("color", "translation", "cutout", "time_translation")
 STRATEGIES = ("auto", "mirrored", "multi_worker", "one_device")
@@ -124,6 +128,11 @@ class ModelConfig:
         upsampling: how the GAN generators double a feature map: 'deconv' (the
             paper's transposed convolutions) or 'resize' (nearest-neighbour
             upsampling and a convolution; `avgan.models.s2i.upsample`).
+        g_output: S2I: how the generator draws the picture: 'upsample' (the last
+            upsampling makes the colours, so each output pixel mixes only 2x2 of the
+            32x32 features: the finest detail is drawn at half resolution) or 'conv'
+            (the last upsampling makes w/2 features, BN ReLU, then a 3x3 convolution
+            at 64x64 makes the colours).
     """
 
     width: int = 64
@@ -132,6 +141,7 @@ class ModelConfig:
     conv_layers: int = 4
     representation: str = "lms"
     upsampling: str = "deconv"
+    g_output: str = "upsample"
 
     def __post_init__(self):
         for name in ("width", "z_dim", "encoding_dim"):
@@ -139,6 +149,7 @@ class ModelConfig:
         _choice("model.conv_layers", self.conv_layers, (3, 4))
         _choice("model.representation", self.representation, REPRESENTATIONS)
         _choice("model.upsampling", self.upsampling, UPSAMPLINGS)
+        _choice("model.g_output", self.g_output, G_OUTPUTS)
 
     @property
     def encoder_scale(self) -> float:
@@ -319,6 +330,8 @@ class Config:
                 f"is for mode s2i or i2s, not {self.mode} (a pose model has one "
                 "instrument: nothing for the auxiliary classifier to tell apart)",
             )
+        if self.model.g_output != "upsample" and self.mode == "i2s":
+            _fail("model.g_output", self.model.g_output, "is for the S2I generators, not i2s")
         if self.gan.instruments and self.mode != "s2i_pose":
             _fail("gan.instruments", list(self.gan.instruments), "is for mode s2i_pose")
 

@@ -119,6 +119,8 @@ def gan_identity(config: Config) -> dict[str, str]:
         details["augment"] = ",".join(config.gan.augment_policy)
     if config.model.upsampling != "deconv":  # nor with other generator layers
         details["upsampling"] = config.model.upsampling
+    if config.model.g_output != "upsample":
+        details["g_output"] = config.model.g_output
     if config.gan.aux_weight:  # nor with another loss
         details["aux_weight"] = f"{config.gan.aux_weight:g}"
     # Nor under another recipe, or with another network or loss ingredient.

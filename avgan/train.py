@@ -79,6 +79,14 @@ flags.DEFINE_enum(
     "against checkerboard artefacts); default: the recipe's.",
 )
 flags.DEFINE_enum(
+    "g_output",
+    None,
+    list(config_lib.G_OUTPUTS),
+    "S2I GANs: how the generator draws the picture: upsample (its last upsampling makes "
+    "the colours, as in the paper) or conv (a 3x3 convolution at 64x64 makes them); "
+    "default: the recipe's.",
+)
+flags.DEFINE_enum(
     "recipe",
     "avgan",
     config_lib.RECIPE_NAMES,
@@ -145,6 +153,7 @@ def resolve_config() -> config_lib.Config:
             representation=FLAGS.representation,
             conv_layers=FLAGS.conv_layers,
             upsampling=FLAGS.upsampling,
+            g_output=FLAGS.g_output,
         ),
         train=dict(
             epochs=FLAGS.epochs,

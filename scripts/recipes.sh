@@ -4,7 +4,8 @@
 # One run at a time; rerunning skips finished runs and resumes a killed one.
 #   scripts/recipes.sh                 # ~4 h on 2 CPU cores
 # Environment: RUN (default runs/r21), ENCODERS (default runs/enc: the reproduction's
-# encoders, trained here first when missing), PRESET (default cpu), SETUP=0 skips set-up.
+# encoders, trained here first when missing), PRESET (default cpu), SETUP=0 skips set-up,
+# ONLY="NAME ..." trains and evaluates only the runs named (the others are skipped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${SETUP:-1}" != 0 ]; then
@@ -29,6 +30,9 @@ ENC=(--sound_encoder="$ENCODERS/sound_classifier/encoder.keras"
 run() {  # run NAME FLAGS...: train into $RUN/NAME, then evaluate it once
   local name=$1
   shift
+  if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then
+    return 0
+  fi
   echo "=== $name $(date +%T)"
   "$PY" -m avgan.train --preset="$PRESET" "${ENC[@]}" "$@" --model_dir="$RUN/$name" \
     >> "$RUN/$name.log" 2>&1
@@ -55,6 +59,7 @@ run s2i-avgan-h-no-ttur "${H[@]}" --learning_rate=2e-4 --d_learning_rate=0 --bet
   --beta_2=0.999
 run s2i-avgan-h-no-r1 "${H[@]}" --r1_weight=0
 run s2i-avgan-h-color "${H[@]}" --augment=color,translation,cutout
+run s2i-avgan-h-g-conv "${H[@]}" --g_output=conv
 
 "$PY" scripts/write_recipes.py "$RUN" --reference results/runs --out results/recipes > /dev/null
 echo "wrote results/recipes/recipes.md"

@@ -46,6 +46,7 @@ def test_presets_and_overrides():
         ("gan", "aux_weight", math.inf, "finite"),
         ("gan", "eval_every", 0, ">= 1"),
         ("runtime", "strategy", "tpu", "must be one of auto, mirrored"),
+        ("model", "g_output", "rgb", "must be one of upsample, conv"),
     ],
 )
 def test_a_bad_value_names_the_field_the_value_and_what_is_allowed(section, field, value, allowed):
@@ -61,6 +62,8 @@ def test_cross_field_rules():
         Config(mode="s2i_pose", gan=GanConfig(aux_weight=1.0))
     with pytest.raises(ValueError, match=r"gan.instruments=\['cello'\]: is for mode s2i_pose"):
         Config(mode="s2i", gan=GanConfig(instruments=("cello",)))
+    with pytest.raises(ValueError, match="model.g_output='conv': is for the S2I generators"):
+        config_lib.preset("tiny").replace(mode="i2s", model=dict(g_output="conv"))
     pose = Config(mode="s2i_pose", gan=GanConfig(instruments=["cello"]))
     assert pose.gan.instruments == ("cello",) and pose.direction == "s2i"
 

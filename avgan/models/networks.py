@@ -14,14 +14,17 @@ DIRECTIONS = ("s2i", "i2s")
 
 def make_generator(config: Config) -> keras.Model:
     """`S2IGenerator` or `I2SGenerator` (by `config.direction`) at the model sizes, with
-    the recipe's upsampling and conditioning (unbuilt)."""
-    generator = S2IGenerator if config.direction == "s2i" else I2SGenerator
+    the recipe's upsampling, conditioning and (S2I) output layer (unbuilt)."""
+    generator, extra = I2SGenerator, {}
+    if config.direction == "s2i":
+        generator, extra = S2IGenerator, {"g_output": config.model.g_output}
     return generator(
         config.model.width,
         z_dim=config.model.z_dim,
         encoding_dim=config.model.encoding_dim,
         upsampling=config.model.upsampling,
         conditioning=config.gan.g_conditioning,
+        **extra,
     )
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from avgan.config import UPSAMPLINGS
+from avgan.config import G_OUTPUTS, UPSAMPLINGS
 from avgan.data.constants import IMAGE_SIZE
 
 LEAK = 0.2  # DCGAN's leaky ReLU slope
@@ -504,7 +504,9 @@ class S2IGenerator(ConditionalGenerator):
     Output: [batch, 64, 64, 3] float32 in [-1, 1].
 
     phi(encoding) ++ z -> FC 4x4x(8w) -> BN ReLU -> 5x5 stride-2 deconvolutions to
-    8x8x4w, 16x16x2w, 32x32xw (BN ReLU) -> 64x64x3 tanh (DCGAN).
+    8x8x4w, 16x16x2w, 32x32xw (BN ReLU) -> 64x64x3 tanh (DCGAN). With g_output 'conv'
+    the last upsampling makes 64x64x(w/2) (BN ReLU) and a 3x3 convolution 'to_rgb'
+    makes the 64x64x3 picture (tanh).
 
     Args:
         width: DCGAN's gf_dim, w (the paper's 64).
@@ -513,6 +515,7 @@ class S2IGenerator(ConditionalGenerator):
         projection_dim: size of phi (64).
         upsampling: 'deconv' (the paper's) or 'resize' (nearest-neighbour upsampling
             and 3x3 convolutions in place of the deconvolutions; see `upsample`).
+        g_output: 'upsample' (the paper's) or 'conv' (`avgan.config.G_OUTPUTS`).
     """
 
     SAMPLE_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 3)
@@ -525,15 +528,36 @@ class S2IGenerator(ConditionalGenerator):
         projection_dim: int = 64,
         upsampling: str = "deconv",
         conditioning: str = "input",
+        g_output: str = "upsample",
         **kwargs,
     ):
         super().__init__(
             width, z_dim, encoding_dim, projection_dim, upsampling, conditioning, **kwargs
         )
+        if g_output not in G_OUTPUTS:
+            raise ValueError(f"unknown g_output {g_output!r}; valid: {', '.join(G_OUTPUTS)}")
+        self.g_output = g_output
         self.stem = self.block(generator_stem(width, self.film), name="stem")
-        ups = upsample_stack((4 * width, 2 * width, width), upsampling, self.film)
-        ups += upsample(3, upsampling, "deconv4", activation="tanh")
+        if g_output == "upsample":
+            ups = upsample_stack((4 * width, 2 * width, width), upsampling, self.film)
+            ups += upsample(3, upsampling, "deconv4", activation="tanh")
+        else:
+            channels = (4 * width, 2 * width, width, max(width // 2, 1))
+            ups = upsample_stack(channels, upsampling, self.film)
+            ups.append(
+                keras.layers.Conv2D(
+                    3,
+                    3,
+                    padding="same",
+                    activation="tanh",
+                    kernel_initializer=weight_init(),
+                    name="to_rgb",
+                )
+            )
         self.ups = self.block(ups, name="ups")
+
+    def get_config(self):
+        return {**super().get_config(), "g_output": self.g_output}
 
 
 @keras.saving.register_keras_serializable(package="avgan")

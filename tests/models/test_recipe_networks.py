@@ -299,3 +299,66 @@ def test_film_generator_and_input_generator_share_phi_and_stem_shapes():
     ]
     assert [c for c, _ in films] == bns == [64, 32, 16, 8]
     assert all(shape == (64 + Z_DIM, 2 * c) for c, shape in films)
+
+
+# The generator's output layer -------------------------------------------------------------
+
+
+def test_conv_output_draws_the_picture_with_a_3x3_convolution_at_full_resolution():
+    """g_output 'conv': the last upsampling makes 64x64x(w/2) features (FiLM BN, ReLU)
+    and 'to_rgb' is tanh of a 3x3 'same' convolution of them, checked against scipy's
+    correlation of the features the layer receives."""
+    from scipy.signal import correlate
+
+    config = (
+        config_lib.preset("tiny")
+        .replace(mode="s2i")
+        .with_recipe("avgan")
+        .replace(model=dict(g_output="conv"))
+    )
+    generator = networks.make_generator(config)
+    rng = np.random.default_rng(5)
+    encoding = rng.uniform(0, 3, (BATCH, ENCODING)).astype(np.float32)
+    z = rng.standard_normal((BATCH, Z_DIM)).astype(np.float32)
+    # Training mode: batch statistics keep the activations at unit scale (inference
+    # with fresh moving statistics shrinks the picture to ~1e-6).
+    picture = generator((encoding, z), training=True).numpy()
+    to_rgb = generator.ups.layers[-1]
+    assert to_rgb.name == "to_rgb" and to_rgb.kernel.shape == (3, 3, WIDTH // 2, 3)
+    films = [layer for layer in generator.ups.layers if isinstance(layer, ConditionalBatchNorm)]
+    assert [layer.channels for layer in films] == [4 * WIDTH, 2 * WIDTH, WIDTH, WIDTH // 2]
+
+    # The features to_rgb receives: every ups layer before it, run with the condition.
+    joint = generator.joint_input(encoding, z, training=True)
+    x = generator.stem((joint, joint), training=True)
+    for layer in generator.ups.layers[:-1]:
+        x = (
+            layer((x, joint), training=True)
+            if isinstance(layer, ConditionalBatchNorm)
+            else layer(x)
+        )
+    features = x.numpy()
+    assert features.shape == (BATCH, 64, 64, WIDTH // 2) and features.min() >= 0  # ReLU
+    kernel, bias = to_rgb.kernel.numpy(), to_rgb.bias.numpy()
+    padded = np.pad(features, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    expected = np.stack(
+        [
+            np.stack(
+                [correlate(padded[b], kernel[..., c], mode="valid")[..., 0] for c in range(3)],
+                axis=-1,
+            )
+            for b in range(BATCH)
+        ]
+    )
+    np.testing.assert_allclose(picture, np.tanh(expected + bias), atol=1e-5)
+    assert np.abs(picture).max() > 0.05  # not trivially zero
+
+
+def test_the_paper_output_keeps_its_layers():
+    """g_output 'upsample' (the default and the paper's): no to_rgb, 'deconv4' makes
+    the 3 colours, and the weights are those of generators made before the field."""
+    paper = networks.make_generator(config_lib.preset("tiny").replace(mode="s2i"))
+    paper((tf.zeros([1, ENCODING]), tf.zeros([1, Z_DIM])))
+    names = [layer.name for layer in paper.ups.layers]
+    assert "to_rgb" not in names and names[-1] == "deconv4"
+    assert paper.ups.layers[-1].kernel.shape == (5, 5, 3, WIDTH)  # Conv2DTranspose: out, in

@@ -51,6 +51,7 @@ ABLATION = (
     ("s2i-avgan-h-no-r1", "lazy R1 -> none", "--r1_weight=0"),
     ("s2i-avgan-h-color", "+ colour in DiffAugment", "--augment=color,translation,cutout"),
     ("s2i-avgan-h-acgan", "+ AC-GAN head", "--aux_weight=1"),
+    ("s2i-avgan-h-g-conv", "+ a 3x3 convolution at 64x64 draws the picture", "--g_output=conv"),
 )
 
 

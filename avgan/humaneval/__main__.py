@@ -3,6 +3,7 @@
   prepare   --models DIR [DIR ...] [--ground_truth DIR] [--sets 10] --out STUDY
             [--seed N] [--size 64] [--instruments NAME ...]
   serve     --study STUDY [--host 127.0.0.1] [--port 8000] [--db PATH]
+            [--allowed_host NAME ...] [--debug]
   summarize --study STUDY [--db PATH]
 
 The input layout is described in avgan/humaneval/study.py.
@@ -11,7 +12,6 @@ The input layout is described in avgan/humaneval/study.py.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import sys
 
 PROG = "python -m avgan.humaneval"
@@ -50,20 +50,25 @@ def parser(prog: str = PROG) -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--db", default=None, help="SQLite file (default STUDY/scores.sqlite)")
+    serve.add_argument(
+        "--allowed_host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests for this host name (e.g. a reverse proxy's public name); "
+        "repeatable. Default: the --host address, plus localhost/127.0.0.1 when loopback",
+    )
+    serve.add_argument(
+        "--debug",
+        action="store_true",
+        help="Flask's development server with its debugger and reloader instead of waitress "
+        "(loopback --host only)",
+    )
 
     summ = sub.add_parser("summarize", help="write STUDY/summary.{md,json,png}")
     summ.add_argument("--study", required=True, metavar="STUDY")
     summ.add_argument("--db", default=None, help="SQLite file (default STUDY/scores.sqlite)")
     return p
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def main(argv: list[str] | None = None, prog: str = PROG) -> int:
@@ -93,17 +98,7 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
                 ground_truth_name=args.ground_truth_name,
             )
         elif args.command == "serve":
-            from avgan.humaneval.app import create_app
-
-            app = create_app(args.study, args.db)
-            if not _is_loopback(args.host):
-                print(
-                    f"warning: serving on {args.host}: anyone who can reach it can rate "
-                    "(there are no accounts)",
-                    file=sys.stderr,
-                )
-            print(f"rating page: http://{args.host}:{args.port}/", file=sys.stderr)
-            app.run(host=args.host, port=args.port, threaded=True, debug=False)
+            serve(args)
         else:
             from avgan.humaneval.summarize import run
 
@@ -112,6 +107,41 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0
+
+
+def serve(args: argparse.Namespace) -> None:
+    """`serve`: waitress (Flask's development server with --debug) until Ctrl-C.
+
+    Raises:
+        ValueError: a bad --allowed_host, a wildcard --host without one, or --debug on a
+            host other machines can reach (the debugger runs code sent to it).
+    """
+    from avgan.humaneval import guard
+    from avgan.humaneval.app import create_app
+
+    hosts = guard.served_hosts(args.host, args.allowed_host)
+    loopback = guard.is_loopback(args.host)
+    if args.debug and not loopback:
+        raise ValueError(
+            f"--debug with --host {args.host}: Flask's debugger runs code sent to it, so it "
+            "serves only a loopback --host (127.0.0.1)"
+        )
+    app = create_app(args.study, args.db, allowed_hosts=hosts)
+    if not loopback:
+        print(
+            f"warning: serving on {args.host}: anyone who can reach it can rate "
+            "(there are no accounts)",
+            file=sys.stderr,
+        )
+    shown = hosts[0]  # the bound address, or the first --allowed_host for 0.0.0.0 / ::
+    shown = f"[{shown}]" if ":" in shown else shown
+    print(f"rating page: http://{shown}:{args.port}/ (hosts: {', '.join(hosts)})", file=sys.stderr)
+    if args.debug:
+        app.run(host=args.host, port=args.port, threaded=True, debug=True)
+        return
+    from avgan.humaneval.server import Server
+
+    Server(app, args.host, args.port).run()
 
 
 def run() -> None:

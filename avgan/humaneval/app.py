@@ -4,13 +4,16 @@ Pages and endpoints (the method of an image reaches none of them):
 
     GET  /                              rater id form
     GET  /rate?rater=ID                 the rater's first set not fully scored (or "done")
-    POST /rate                          rater, set_id, score-<image id>=0..3 for every image;
-                                        303 back to /rate (so a reload resumes)
+    POST /rate                          rater, set_id, csrf_token, score-<image id>=0..3 for
+                                        every image; 303 back to /rate (so a reload resumes)
     GET  /image/<id>                    a study picture by its opaque id, else 404
     GET  /api/raters/<ID>/progress      {"rater", "total_sets", "scored_sets", "next_set"}
 
 Only pictures listed in study.json are served, looked up by id (32 hex digits) and checked to
 lie inside STUDY/images; study.json, the database and any other path answer 404.
+
+Before any route, `avgan.humaneval.guard` refuses a Host that is not served (421), a POST
+from another site or without its session's form token (403) and a body over 16 KiB (413).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from flask import (
     Flask,
@@ -32,7 +35,7 @@ from flask import (
     url_for,
 )
 
-from avgan.humaneval import RUBRIC, SCORES, store
+from avgan.humaneval import RUBRIC, SCORES, guard, store
 from avgan.humaneval.study import DB_FILE, IMAGES_DIR, load
 
 IMAGE_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -63,12 +66,18 @@ def image_files(study: dict, study_dir: str) -> dict[str, str]:
     return files
 
 
-def create_app(study_dir: str, db_path: str | None = None) -> Flask:
+def create_app(
+    study_dir: str,
+    db_path: str | None = None,
+    allowed_hosts: Iterable[str] = guard.LOOPBACK_HOSTS,
+) -> Flask:
     """The app for one study; scores go to `db_path` (default STUDY/scores.sqlite).
 
     Args:
         study_dir: a folder written by `prepare`.
         db_path: the SQLite file; created with its schema if missing.
+        allowed_hosts: the names the Host header may carry (`guard.served_hosts`);
+            default localhost, 127.0.0.1 and ::1.
 
     Returns:
         The Flask app, serving the pages and endpoints of the module docstring.
@@ -84,6 +93,7 @@ def create_app(study_dir: str, db_path: str | None = None) -> Flask:
 
     app = Flask(__name__)
     app.config.update(STUDY_DIR=study_dir, DB_PATH=db_path, JSON_SORT_KEYS=False)
+    guard.install(app, allowed_hosts)
     db = _connection_per_request(app, db_path)
     app.after_request(_headers)
     _add_rating_routes(app, sets, db)
@@ -112,9 +122,12 @@ def _connection_per_request(app: Flask, db_path: str) -> Callable[[], sqlite3.Co
 def _headers(response: Response) -> Response:
     """Security headers on every response; no caching except of pictures and static files."""
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` with
+    # the rating form's own POST, which guard must refuse as it would another site's.
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self'; object-src 'none'; frame-ancestors 'none'"
+        "default-src 'self'; img-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+        "form-action 'self'"
     )
     if request.endpoint not in ("static", "image"):
         response.headers["Cache-Control"] = "no-store"

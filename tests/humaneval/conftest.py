@@ -76,18 +76,19 @@ def read_study(study_dir: str) -> dict:
 
 @pytest.fixture
 def live_server(study_dir):
-    """The app on a free port of 127.0.0.1 in a thread: (base url, study dir)."""
+    """The app under waitress, as `serve` runs it, on a free port of 127.0.0.1 in a thread:
+    (base url, study dir)."""
     import threading
 
-    from werkzeug.serving import make_server
-
     from avgan.humaneval.app import create_app
+    from avgan.humaneval.server import Server
 
-    server = make_server("127.0.0.1", 0, create_app(study_dir), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    server = Server(create_app(study_dir), "127.0.0.1", 0)
+    thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", study_dir
+        yield f"http://127.0.0.1:{server.port}", study_dir
     finally:
-        server.shutdown()
-        thread.join(timeout=5)
+        server.close()
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "waitress did not stop"

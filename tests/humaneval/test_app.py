@@ -3,6 +3,7 @@ path traversal, concurrent raters, and the method mapping never leaving the serv
 
 import http.client
 import os
+import re
 import sqlite3
 import threading
 import urllib.parse
@@ -19,8 +20,15 @@ def client(study_dir):
     return create_app(study_dir).test_client()
 
 
-def form_for(study_set: dict, rater: str, scores) -> dict:
-    data = {"rater": rater, "set_id": study_set["id"]}
+def token(client) -> str:
+    """The client's session form token, read from a rating page as a browser would."""
+    page = client.get("/rate?rater=token-reader").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def form_for(client, study_set: dict, rater: str, scores) -> dict:
+    """A complete scoring form for `study_set`, with `client`'s session token."""
+    data = {"rater": rater, "set_id": study_set["id"], "csrf_token": token(client)}
     for im, score in zip(study_set["images"], scores, strict=True):
         data[f"score-{im['id']}"] = str(score)
     return data
@@ -45,7 +53,7 @@ def test_rate_flow_and_resume(client, study_dir):
     assert all(f"/image/{im['id']}" in page for im in first["images"])
     assert "Realistic image &amp; match instrument" in page  # Table 4 rubric shown
 
-    r = client.post("/rate", data=form_for(first, "alice", [3, 2, 1, 0]))
+    r = client.post("/rate", data=form_for(client, first, "alice", [3, 2, 1, 0]))
     assert r.status_code == 303 and r.headers["Location"].endswith("/rate?rater=alice")
     page = client.get("/rate?rater=alice").get_data(as_text=True)
     assert "Set 2 of 6" in page and study["sets"][1]["images"][0]["id"] in page
@@ -60,7 +68,7 @@ def test_rate_flow_and_resume(client, study_dir):
         "next_set": 2,
     }
     # Resume means the first *unscored* set: scoring set 3 out of order still returns to 2.
-    client.post("/rate", data=form_for(study["sets"][2], "alice", [1, 1, 1, 1]))
+    client.post("/rate", data=form_for(client, study["sets"][2], "alice", [1, 1, 1, 1]))
     assert "Set 2 of 6" in client.get("/rate?rater=alice").get_data(as_text=True)
     stored = rows(study_dir, "alice")
     assert [(r[1], r[2], r[3]) for r in stored[:4]] == [
@@ -69,11 +77,11 @@ def test_rate_flow_and_resume(client, study_dir):
     assert len(stored) == 8 and db_is_wal(study_dir)
 
     for k in (1, 3, 4, 5):
-        client.post("/rate", data=form_for(study["sets"][k], "alice", [0, 1, 2, 3]))
+        client.post("/rate", data=form_for(client, study["sets"][k], "alice", [0, 1, 2, 3]))
     page = client.get("/rate?rater=alice").get_data(as_text=True)
     assert "All 6 sets scored" in page
     # Re-scoring a set replaces its scores instead of adding rows.
-    client.post("/rate", data=form_for(first, "alice", [0, 0, 0, 0]))
+    client.post("/rate", data=form_for(client, first, "alice", [0, 0, 0, 0]))
     stored = rows(study_dir, "alice")
     assert len(stored) == 24
     assert {r[3] for r in stored if r[1] == first["id"]} == {0}
@@ -104,7 +112,7 @@ def db_is_wal(study_dir: str) -> bool:
 )
 def test_invalid_submissions_are_refused_and_store_nothing(client, study_dir, change):
     first = read_study(study_dir)["sets"][0]
-    data = form_for(first, "alice", [1, 2, 3, 0])
+    data = form_for(client, first, "alice", [1, 2, 3, 0])
     key0 = f"score-{first['images'][0]['id']}"
     for key, value in change.items():
         if key == "score-0":
@@ -197,7 +205,9 @@ def test_concurrent_raters_lose_no_scores(study_dir):
         client = app.test_client()
         barrier.wait()
         for k, s in sets:
-            r = client.post("/rate", data=form_for(s, rater, [(k + j) % 4 for j in range(4)]))
+            r = client.post(
+                "/rate", data=form_for(client, s, rater, [(k + j) % 4 for j in range(4)])
+            )
             if r.status_code != 303:
                 errors.append((rater, s["id"], r.status_code))
 
@@ -246,11 +256,14 @@ def test_method_mapping_never_leaves_the_server(client, study_dir, sources):
         for im in s["images"]:
             assert get(f"/image/{im['id']}").status_code == 200
         get("/api/raters/carol/progress")
-        responses.append(("POST", client.post("/rate", data=form_for(s, "carol", [0, 1, 2, 3]))))
+        responses.append(
+            ("POST", client.post("/rate", data=form_for(client, s, "carol", [0, 1, 2, 3])))
+        )
     assert "All 6 sets scored" in get("/rate?rater=carol").get_data(as_text=True)
     get("/static/style.css")
     get("/static/rate.js")
-    responses.append(("bad POST", client.post("/rate", data={"rater": "carol", "set_id": "x"})))
+    bad = {"rater": "carol", "set_id": "x", "csrf_token": token(client)}
+    responses.append(("bad POST", client.post("/rate", data=bad)))
     for path in traversal_paths(study_dir):
         get(path)
     assert len(responses) > 50

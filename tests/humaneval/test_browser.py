@@ -1,5 +1,7 @@
-"""End to end in a real headless Chromium (Debian's, driven by Playwright): enter a rater id,
-score one set with clicks and the next with keys, reload, resume, and check SQLite.
+"""End to end in a real headless Chromium (Debian's, driven by Playwright) against the app
+under waitress, as `serve` runs it: enter a rater id, score one set with clicks and the next
+with keys (each POST carries the page's form token and the browser's Origin), reload,
+resume, and check SQLite.
 
 Skips without chromium or the playwright package, unless CI is set (CI installs both).
 AVGAN_HUMANEVAL_SCREENSHOT=docs/humaneval_rating_page.png also saves the screenshot there.
@@ -74,7 +76,7 @@ def test_rate_with_clicks_and_keys_then_resume(live_server, browser_page, tmp_pa
     page = browser_page
     set1, set2, set3 = study["sets"][:3]
 
-    page.goto(base + "/")
+    assert page.goto(base + "/").headers["server"] == "waitress"  # the production server
     page.fill("#rater", "alice")
     page.press("#rater", "Enter")
     page.wait_for_url("**/rate?rater=alice")

@@ -1,5 +1,7 @@
-"""`python -m avgan.humaneval serve` as a subprocess: binds 127.0.0.1 by default and serves."""
+"""`python -m avgan.humaneval serve` as a subprocess: waitress, bound to 127.0.0.1 by default,
+answering the loopback names and --allowed_host."""
 
+import http.client
 import os
 import socket
 import subprocess
@@ -21,6 +23,7 @@ def test_serve_subprocess(study_dir):
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     command = ["serve", "--study", study_dir, "--port", str(port)]
+    command += ["--allowed_host", "ratings.example.org"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "avgan.humaneval", *command],
         stdout=subprocess.PIPE,
@@ -33,13 +36,20 @@ def test_serve_subprocess(study_dir):
         deadline = time.monotonic() + 20
         while True:
             try:
-                page = urllib.request.urlopen(base + "/rate?rater=dave", timeout=2).read()
+                response = urllib.request.urlopen(base + "/rate?rater=dave", timeout=2)
+                page = response.read()
                 break
             except (urllib.error.URLError, ConnectionError):
                 assert proc.poll() is None, proc.stdout.read().decode()
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.2)
         assert b"Set 1 of 6" in page
+        assert response.headers["Server"] == "waitress"  # not Flask's development server
+        for host, status in [("ratings.example.org", 200), ("rebind.example", 421)]:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/rate?rater=dave", headers={"Host": host})
+            assert conn.getresponse().status == status, host
+            conn.close()
         image_id = read_study(study_dir)["sets"][0]["images"][0]["id"]
         assert urllib.request.urlopen(f"{base}/image/{image_id}").read().startswith(b"\x89PNG")
         if os.path.exists("/proc/net/tcp"):  # Linux: listening only on 127.0.0.1 (the default)

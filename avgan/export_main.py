@@ -24,6 +24,13 @@ flags.DEFINE_string("model_dir", None, "A trained GAN run (s2i, s2i_pose or i2s)
 flags.DEFINE_string("out", "export/models", "TF Serving model base folder.")
 flags.DEFINE_string("name", None, "Served model name (default: the direction, s2i or i2s).")
 flags.DEFINE_integer("version", None, "Version number (default: newest existing + 1).")
+flags.DEFINE_integer(
+    "max_batch",
+    256,  # avgan.export.signatures.DEFAULT_MAX_BATCH (not imported here: TF loads late)
+    "Most examples one SavedModel call takes; a larger batch is an InvalidArgumentError "
+    "(HTTP 400 under TF Serving) naming the limit. Not applied to the TFLite models.",
+    lower_bound=1,
+)
 flags.DEFINE_string(
     "config_file", None, "TF Serving model config to write (default: OUT/../models.config)."
 )
@@ -43,13 +50,15 @@ def main(argv):
     parent = os.path.dirname(os.path.abspath(FLAGS.out))
     try:
         restored = run_dir.restore(FLAGS.model_dir)
-        path = serving.export_saved_model(restored, FLAGS.out, FLAGS.name, FLAGS.version)
+        path = serving.export_saved_model(
+            restored, FLAGS.out, FLAGS.name, FLAGS.version, max_batch=FLAGS.max_batch
+        )
     except (run_dir.ModelDirError, serving.ExportError) as e:
         raise app.UsageError(str(e)) from None
     name, version = os.path.basename(os.path.dirname(path)), os.path.basename(path)
     print(
         f"SavedModel: {path} ({'EMA' if restored.uses_ema else 'trained'} generator, "
-        f"{restored.checkpoint})"
+        f"{restored.checkpoint}; at most {FLAGS.max_batch} examples per call)"
     )
     config_file = FLAGS.config_file or os.path.join(parent, "models.config")
     serving.write_models_config(FLAGS.out, config_file, FLAGS.serving_root)

@@ -20,7 +20,7 @@ import keras
 
 from avgan.data.constants import CHUNK_SAMPLES
 from avgan.data.files import write_text
-from avgan.export.signatures import build_archive
+from avgan.export.signatures import DEFAULT_MAX_BATCH, build_archive
 from avgan.run_dir import RestoredRun
 
 METADATA_FILE = "assets.extra/avgan_export.json"  # TF Serving ignores assets.extra/
@@ -55,17 +55,25 @@ def write_archive(archive: keras.export.ExportArchive, path: str, metadata: dict
 
 
 def export_saved_model(
-    restored: RestoredRun, out: str, name: str | None = None, version: int | None = None
+    restored: RestoredRun,
+    out: str,
+    name: str | None = None,
+    version: int | None = None,
+    max_batch: int = DEFAULT_MAX_BATCH,
 ) -> str:
     """Writes OUT/<name>/<version>/ (TF Serving's layout); returns that path.
 
     Args:
         name: the served model's name; default the run's direction ('s2i' or 'i2s').
         version: default one more than the newest version there (1 for the first).
+        max_batch: the most examples a signature takes in one call, enforced in the
+            graph and recorded in the metadata.
 
     Raises:
-        ExportError: the version exists already.
+        ExportError: the version exists already, or max_batch is not positive.
     """
+    if max_batch < 1:
+        raise ExportError(f"--max_batch must be a positive integer, got {max_batch}")
     config = restored.config
     name = name or config.direction
     root = os.path.join(out, name)
@@ -85,8 +93,9 @@ def export_saved_model(
         "ema_generator": restored.uses_ema,
         "z_dim": config.model.z_dim,
         "chunk_samples": CHUNK_SAMPLES,
+        "max_batch": max_batch,
     }
-    return write_archive(build_archive(restored), path, metadata)
+    return write_archive(build_archive(restored, max_batch), path, metadata)
 
 
 def write_models_config(out: str, config_file: str, serving_root: str = "/models") -> str:

@@ -59,6 +59,11 @@ D_CONDITIONINGS = ("concat", "projection")  # GAN-CLS's tiled phi, or Miyato & K
 G_CONDITIONINGS = ("input", "film")  # phi ++ z at the input only, or FiLM in every block
 
 
+# The largest float32: the networks and their losses compute in float32 (or float16),
+# where a larger weight or rate is inf.
+FLOAT32_MAX = 3.4028234663852886e38
+
+
 class ConfigError(ValueError):
     """A value the configuration refuses, or a run the data cannot make (names the field)."""
 
@@ -77,6 +82,8 @@ def _at_least(field: str, value: Any, low: float, kind: type = int) -> None:
         _fail(field, value, f"must be {'a number' if kind is float else 'an integer'} >= {low}")
     if not math.isfinite(value) or value < low:
         _fail(field, value, f"must be a finite {'number' if kind is float else 'integer'} >= {low}")
+    if kind is float and abs(value) > FLOAT32_MAX:
+        _fail(field, value, "must be a finite float32, at most 3.4e+38")
 
 
 def parse_policy(policy: str) -> tuple[str, ...]:

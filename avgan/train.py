@@ -228,6 +228,7 @@ def main(argv: list[str]) -> None:
     from avgan import run_dir
     from avgan.data import layout
     from avgan.training import classifiers, gan
+    from avgan.training.callbacks import NonFiniteLossError
 
     model_dir = FLAGS.model_dir or default_model_dir(config)
     index = layout.read_layout(data_root(config))
@@ -237,7 +238,8 @@ def main(argv: list[str]) -> None:
             results = gan.train_gans(config, index, model_dir)
         else:
             results = [classifiers.TRAINERS[config.mode](config, index, model_dir)]
-    except (run_dir.ModelDirError, config_lib.ConfigError) as e:
+    except (run_dir.ModelDirError, config_lib.ConfigError, NonFiniteLossError) as e:
+        # One line, no traceback: the message names the step and the last good checkpoint.
         raise app.UsageError(str(e)) from e
     for metrics in results:
         print(json.dumps({k: v for k, v in metrics.items() if k != "curve"}, indent=2))

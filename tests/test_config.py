@@ -3,6 +3,7 @@
 import json
 import math
 
+import numpy as np
 import pytest
 
 from avgan import config as config_lib
@@ -47,12 +48,23 @@ def test_presets_and_overrides():
         ("gan", "eval_every", 0, ">= 1"),
         ("runtime", "strategy", "tpu", "must be one of auto, mirrored"),
         ("model", "g_output", "rgb", "must be one of upsample, conv"),
+        # Finite in float64, inf in the float32 the networks compute in.
+        ("gan", "aux_weight", 1e39, "must be a finite float32, at most 3.4e\\+38"),
+        ("gan", "r1_weight", 1e39, "float32"),
+        ("gan", "ema_half_life", 1e39, "float32"),
+        ("train", "learning_rate", 1e39, "float32"),
+        ("train", "d_learning_rate", 3.5e38, "float32"),
     ],
 )
 def test_a_bad_value_names_the_field_the_value_and_what_is_allowed(section, field, value, allowed):
     with pytest.raises(ValueError, match=f"^{section}.{field}=.*: .*{allowed}") as error:
         config_lib.preset("tiny").replace(**{section: {field: value}})
     assert repr(value) in str(error.value) or str(value) in str(error.value)
+
+
+def test_the_largest_float32_is_accepted():
+    largest = config_lib.preset("tiny").replace(gan=dict(aux_weight=config_lib.FLOAT32_MAX))
+    assert largest.gan.aux_weight == config_lib.FLOAT32_MAX == float(np.finfo(np.float32).max)
 
 
 def test_cross_field_rules():

@@ -4,9 +4,11 @@
 
     config.json, avgan_mode.json   the resolved configuration and the owning run
     checkpoints/                   networks, EMA, optimizers, noise states, step, saved
-                                   at epoch ends; rerunning resumes from the newest one
-    progress.json                  the Fig. 9 curve and training seconds up to the newest
-                                   checkpoint, so a resumed run's metrics keep them
+                                   at epoch ends when all of it is finite; rerunning
+                                   resumes from the newest one
+    progress.json                  the Fig. 9 curve and the training seconds at each
+                                   checkpoint, written just before it, so a resumed
+                                   run's metrics keep them
     logs/                          TensorBoard: losses and scores, sample pictures,
                                    spectrograms and audio (I2S), generated accuracy
     metrics.json                   generated-sample accuracy on train and test
@@ -21,6 +23,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+import shutil
 import time
 
 import keras
@@ -167,11 +171,25 @@ def _datasets(config: Config, index: PairIndex, step: int) -> _Data:
 
 class _Progress:
     """The Fig. 9 curve and the training seconds across the legs of a resumed run;
-    written to progress.json with every checkpoint."""
+    written to progress.json just before every checkpoint (`save`).
 
-    def __init__(self, model_dir: str, step: int, finished: dict | None):
-        self.model_dir = model_dir
+    progress.json: {"step": the newest step written, "curve": the curve up to it,
+    "seconds": the seconds at it, "seconds_at_step": {step: seconds} for it and every
+    checkpoint on disk}. Written before the checkpoint, it always holds the entry of the
+    checkpoint a rerun restores: of the new one once it is saved, of the one before if
+    a kill cuts the save short.
+    """
+
+    def __init__(
+        self,
+        model_dir: str,
+        step: int,
+        finished: dict | None,
+        manager: tf.train.CheckpointManager,
+    ):
+        self.model_dir, self.manager = model_dir, manager
         self.curve, self.seconds_before = _progress_at(model_dir, step, finished)
+        self.seconds_at_step: dict[str, float] = {}
         self.accuracy: cb.GeneratedAccuracy | None = None
         self.start = time.perf_counter()
 
@@ -182,19 +200,39 @@ class _Progress:
         return time.perf_counter() - self.start
 
     def save(self, at_step: int) -> None:
+        """Writes progress.json for a checkpoint about to be saved at `at_step`."""
+        file = run_dir.path(self.model_dir, run_dir.PROGRESS_FILE)
+        if not self.seconds_at_step and os.path.exists(file):  # the earlier legs' entries
+            self.seconds_at_step = _seconds_at_step(run_dir.read_json(file))
+        seconds = round(self.seconds_before + self.elapsed(), 1)
+        on_disk = {_checkpoint_step(p) for p in self.manager.checkpoints}
+        self.seconds_at_step = {
+            **{k: v for k, v in self.seconds_at_step.items() if int(k) in on_disk},
+            str(at_step): seconds,
+        }
         progress = {
             "step": at_step,
             "curve": self.full_curve(),
-            "seconds": round(self.seconds_before + self.elapsed(), 1),
+            "seconds": seconds,
+            "seconds_at_step": self.seconds_at_step,
         }
-        run_dir.write_json(run_dir.path(self.model_dir, run_dir.PROGRESS_FILE), progress)
+        run_dir.write_json(file, progress)
+
+
+def _checkpointed_variables(gan: GanCls) -> list:
+    """Every variable of the checkpoint layout (`run_dir.checkpoint_objects`): both
+    networks, the EMA generator and both optimizers' slots and counters."""
+    variables = []
+    for value in run_dir.checkpoint_objects(gan).values():
+        variables += list(value.variables) if hasattr(value, "variables") else [value]
+    return variables
 
 
 def _callbacks(
-    config, model_dir, manager, evaluator, data, progress
+    config, model_dir, gan, manager, evaluator, data, progress
 ) -> tuple[list, cb.StopOnNonFinite]:
     """The training callbacks, in their order, and the non-finite guard among them."""
-    guard = cb.StopOnNonFinite()
+    guard = cb.StopOnNonFinite(state=_checkpointed_variables(gan))
     progress.accuracy = cb.GeneratedAccuracy(
         os.path.join(model_dir, "logs", "eval"),
         evaluator,
@@ -215,7 +253,7 @@ def _callbacks(
         samples,
         progress.accuracy,
         # After the accuracy: an epoch's curve point is measured before it is saved.
-        cb.CheckpointEvery(manager, config.gan.checkpoint_every, guard, on_save=progress.save),
+        cb.CheckpointEvery(manager, config.gan.checkpoint_every, guard, before_save=progress.save),
     ], guard
 
 
@@ -242,12 +280,13 @@ def train_gan(config: Config, index: PairIndex, model_dir: str, verbose: int = 1
 
     Raises:
         run_dir.ModelDirError: MODEL_DIR belongs to another run.
-        cb.NonFiniteLossError: a loss became NaN/inf; names the step; the newest
-            checkpoint on disk is the last good one.
+        cb.NonFiniteLossError: a loss, or the state at a checkpoint, became NaN/inf;
+            names the step and the newest checkpoint on disk, the last good one.
     """
     if not config.is_gan:
         raise ValueError(f"mode={config.mode!r} is not a GAN mode")
     run_dir.claim(model_dir, config.mode, **run_dir.gan_identity(config))
+    _remove_partial_checkpoints(model_dir)
     previous, done = _previous_run(config, model_dir, verbose)
     if done:
         return previous
@@ -265,8 +304,8 @@ def train_gan(config: Config, index: PairIndex, model_dir: str, verbose: int = 1
     if step and verbose:
         print(f"resuming from step {step} ({manager.latest_checkpoint})")
     data = _datasets(config, index, step)
-    progress = _Progress(model_dir, step, previous)
-    callbacks, guard = _callbacks(config, model_dir, manager, evaluator, data, progress)
+    progress = _Progress(model_dir, step, previous, manager)
+    callbacks, guard = _callbacks(config, model_dir, gan, manager, evaluator, data, progress)
     progress.start = time.perf_counter()
     gan.fit(
         data.train,
@@ -278,11 +317,10 @@ def train_gan(config: Config, index: PairIndex, model_dir: str, verbose: int = 1
     )
     seconds = progress.elapsed()
     if guard.failed_step is not None:
-        raise cb.NonFiniteLossError(
-            f"non-finite loss at step {guard.failed_step}; training stopped. The newest "
-            f"checkpoint, {manager.latest_checkpoint}, is the last good one."
-        )
+        raise guard.error(manager.latest_checkpoint)
     metrics = _final_metrics(config, gan, evaluator, data, progress, seconds, step)
+    if "note" in metrics and verbose:
+        print(f"{model_dir}: {metrics['note']}")
     metrics.update(replicas=strategy.num_replicas_in_sync, encoders=paths)
     _write_sample_grid(gan, data.conditions["validation"], data.z, config.direction, model_dir)
     run_dir.write_json(run_dir.path(model_dir, run_dir.METRICS_FILE), metrics)
@@ -297,7 +335,8 @@ def _final_metrics(config, gan, evaluator, data, progress, seconds, start_step) 
         for split, ds in data.eval_sets.items()
     }
     steps = int(gan.optimizer.iterations.numpy())
-    return {
+    trained = steps - start_step
+    metrics = {
         "mode": config.mode,
         "variant": config.gan.variant if config.direction == "s2i" else None,
         "instruments": list(config.gan.instruments),
@@ -308,9 +347,17 @@ def _final_metrics(config, gan, evaluator, data, progress, seconds, start_step) 
         "steps_per_epoch": data.steps_per_epoch,
         "seconds_this_run": round(seconds, 1),
         "seconds_total": round(seconds + progress.seconds_before, 1),
-        "steps_per_second": round((steps - start_step) / seconds, 3) if seconds else None,
+        "steps_this_run": trained,
+        # This leg's steps only; None when it trained none (no speed was measured).
+        "steps_per_second": round(trained / seconds, 3) if trained and seconds else None,
         "strategy": config.runtime.strategy,
     }
+    if not trained:
+        metrics["note"] = (
+            f"no step trained in this run: it resumed at its final step {steps} (killed "
+            "after its last checkpoint), so steps_per_second is None"
+        )
+    return metrics
 
 
 def _progress_at(model_dir: str, step: int, finished: dict | None) -> tuple[list, float]:
@@ -323,8 +370,42 @@ def _progress_at(model_dir: str, step: int, finished: dict | None) -> tuple[list
     if not step or not os.path.exists(file):
         return [], 0.0
     progress = run_dir.read_json(file)
+    seconds = {int(k): v for k, v in _seconds_at_step(progress).items()}
+    # The restored checkpoint's own entry; from a progress.json written before entries
+    # were kept by step, the newest at or before it (seconds after it are lost).
+    known = [s for s in seconds if s <= step]
     # Points past the checkpoint are trained again, and so measured again.
-    return [p for p in progress["curve"] if p["step"] <= step], progress["seconds"]
+    curve = [p for p in progress["curve"] if p["step"] <= step]
+    return curve, seconds[max(known)] if known else 0.0
+
+
+def _seconds_at_step(progress: dict) -> dict[str, float]:
+    """progress.json's seconds by step ({"3": 12.5, ...}); a file written before they
+    were kept by step has those of its one step."""
+    return progress.get("seconds_at_step", {str(progress["step"]): progress["seconds"]})
+
+
+def _checkpoint_step(prefix: str) -> int:
+    """'.../checkpoints/ckpt-12' -> 12."""
+    return int(prefix.rsplit("-", 1)[1])
+
+
+# tf.train.Checkpoint writes a save's shards into '<prefix>_temp/' and merges them into
+# the prefix's files; a kill during the write leaves the folder behind.
+_PARTIAL_CHECKPOINT = re.compile(r"ckpt-\d+_temp")
+
+
+def _remove_partial_checkpoints(model_dir: str) -> None:
+    """Deletes the 'ckpt-N_temp' folders of interrupted saves from MODEL_DIR/checkpoints
+    (those names only). Called as a run starts, before it saves anything; a save that
+    reuses the step would clear its folder itself, but a rerun with another
+    --checkpoint_every or fewer epochs may never save that step again."""
+    folder = run_dir.path(model_dir, run_dir.CHECKPOINT_DIR)
+    if not os.path.isdir(folder):
+        return
+    for name in os.listdir(folder):
+        if _PARTIAL_CHECKPOINT.fullmatch(name) and os.path.isdir(os.path.join(folder, name)):
+            shutil.rmtree(os.path.join(folder, name))
 
 
 def _write_sample_grid(

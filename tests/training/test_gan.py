@@ -236,7 +236,7 @@ def test_a_non_finite_loss_stops_training_and_is_not_checkpointed(tmp_path):
     manager = tf.train.CheckpointManager(checkpoint, str(tmp_path), max_to_keep=3)
     guard = cb.StopOnNonFinite()
     saved = []
-    saver = cb.CheckpointEvery(manager, every=1, guard=guard, on_save=saved.append)
+    saver = cb.CheckpointEvery(manager, every=1, guard=guard, before_save=saved.append)
     for callback in (guard, saver):
         callback.set_model(model)
     saver.on_train_begin()
@@ -259,7 +259,9 @@ def test_checkpoints_fall_on_the_first_epoch_end_past_the_interval(tmp_path):
         tf.train.Checkpoint(model=model), str(tmp_path), max_to_keep=None
     )
     saved = []
-    saver = cb.CheckpointEvery(manager, every=5, guard=cb.StopOnNonFinite(), on_save=saved.append)
+    saver = cb.CheckpointEvery(
+        manager, every=5, guard=cb.StopOnNonFinite(), before_save=saved.append
+    )
     saver.set_model(model)
     model.optimizer.iterations.assign(3)  # resumed at the end of epoch 1 (3 steps each)
     saver.on_train_begin()

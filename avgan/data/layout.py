@@ -8,9 +8,11 @@ The authors' Sub-URMP release, the URMP and INIS builders' output and the synthe
 ensemble all have this shape. A stem is `<instrument><NN>_<k>`: recording NN, chunk
 k. An image and a chunk with the same split, instrument and stem are a pair.
 
-Every problem (a stem with only one half, a file that does not decode, a chunk that
-is not 16-bit PCM at 44.1 kHz or is shorter than 0.5 s) is listed in the index's
-report and the pair skipped; reading the rest completes.
+Every problem is listed in the index's report and the pair skipped; reading the rest
+completes. The problems: a stem with only one half; a file that the pipeline's own
+decoders (`avgan.data.pipeline.decode_picture`, `decode_sound`) refuse; a chunk that is not
+16-bit PCM at 44.1 kHz or is shorter than 0.5 s; and a malformed metadata row (reported
+by file and line). So whatever `read_layout` accepts, training can decode.
 """
 
 from __future__ import annotations
@@ -18,13 +20,16 @@ from __future__ import annotations
 import concurrent.futures
 import csv
 import dataclasses
+import io
 import logging
+import math
 import os
 import re
 
-from PIL import Image
+import tensorflow as tf
 from tqdm import tqdm
 
+from avgan.data import pipeline
 from avgan.data.audio import parse_wav_header
 from avgan.data.constants import CHUNK_SAMPLES, CHUNK_SECONDS, SAMPLE_RATE
 
@@ -61,13 +66,15 @@ class Pair:
 
 @dataclasses.dataclass(frozen=True)
 class Problem:
-    """A file that was skipped, and why."""
+    """A file (or a metadata row: the file and its line) that was skipped, and why."""
 
     path: str
     reason: str
+    line: int | None = None
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.reason}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,14 +108,14 @@ class PairIndex:
         return self.instruments.index(instrument)
 
     def report(self) -> str:
-        """A readable summary: pair counts per split and every skipped file."""
+        """A readable summary: pair counts per split and every problem (file or row)."""
         lines = [f"{self.root}: {len(self.pairs)} pairs"]
         for split in self.splits:
             pairs = self.split(split)
             recordings = len({p.recording for p in pairs})
             lines.append(f"  {split}: {len(pairs)} pairs from {recordings} recordings")
         if self.problems:
-            lines.append(f"  skipped {len(self.problems)} file(s):")
+            lines.append(f"  {len(self.problems)} problem(s), each skipped:")
             lines += [f"    {problem}" for problem in self.problems]
         return "\n".join(lines)
 
@@ -135,7 +142,21 @@ def _subdirs(path: str) -> list[str]:
 
 
 def check_sound(path: str) -> str | None:
-    """None if `path` is a pipeline-ready chunk, else the reason it is not."""
+    """None if `path` is a pipeline-ready chunk, else the reason it is not.
+
+    Pipeline-ready: 16-bit PCM at 44.1 kHz, at least 0.5 s, and read by the pipeline's
+    own decoder (`avgan.data.pipeline.decode_sound`).
+    """
+    return _sound_header_problem(path) or _decode_problem(pipeline.decode_sound, path)
+
+
+def check_image(path: str) -> str | None:
+    """None if the pipeline's decoder (`avgan.data.pipeline.decode_picture`) reads `path`."""
+    return _decode_problem(pipeline.decode_picture, path)
+
+
+def _sound_header_problem(path: str) -> str | None:
+    """What the WAV header says is wrong for a chunk (format, rate, length), or None."""
     try:
         with open(path, "rb") as f:
             info = parse_wav_header(f.read(), path)
@@ -152,34 +173,205 @@ def check_sound(path: str) -> str | None:
     return None
 
 
-def check_image(path: str) -> str | None:
-    """None if `path` decodes as an RGB-convertible JPEG/PNG, else the reason."""
-    try:
-        with Image.open(path) as image:
-            image.load()  # decode everything: a truncated file fails here, not in training
-            if image.format not in ("JPEG", "PNG"):
-                return f"not a JPEG or PNG ({image.format})"
-            if min(image.size) < 1:
-                return f"wrong size: {image.size[0]}x{image.size[1]}"
-    except (OSError, ValueError, SyntaxError) as e:
-        return f"cannot decode image: {e}"
-    return None
+def _decode_problem(decoder, path: str) -> str | None:
+    reason = pipeline.decode_error(decoder, path)
+    if reason is None:
+        return None
+    what = "image" if decoder is pipeline.decode_picture else "WAV"
+    return f"cannot decode {what}: {reason}"
 
 
-def _read_metadata(root: str) -> dict[tuple[str, str], dict]:
-    """{(split, stem): row} from ROOT/metadata/<split>.csv files, if any."""
-    rows = {}
+def _undecodable(pictures: list[str], sounds: list[str], progress: bool) -> dict[str, str]:
+    """{path: reason} for the files the pipeline's decoders refuse.
+
+    All files are decoded in one tf.data pass (parallel, in TensorFlow's threads), where
+    a failing file is dropped by `ignore_errors`; only those are decoded again, one by
+    one, for the reason.
+    """
+    paths = pictures + sounds
+    if not paths:
+        return {}
+    names = tf.constant(paths)
+
+    def decode(i):
+        # A value computed from the decoded tensor, so the decoder is not pruned away.
+        def picture():
+            return tf.cast(tf.reduce_max(pipeline.decode_picture(names[i])), tf.float32)
+
+        def sound():
+            return tf.reduce_max(pipeline.decode_sound(names[i]))
+
+        return i, tf.cond(i < len(pictures), picture, sound)
+
+    decoded = (
+        tf.data.Dataset.range(len(paths))
+        .map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=False)
+        .ignore_errors()
+        .map(_first)
+        .batch(256)
+        .prefetch(2)
+    )
+    ok: set[int] = set()
+    with tqdm(total=len(paths), unit="file", desc="decoding", disable=not progress) as bar:
+        for batch in decoded.as_numpy_iterator():
+            ok.update(batch.tolist())
+            bar.update(len(batch))
+        bar.update(len(paths) - bar.n)
+    failed = {}
+    for i, path in enumerate(paths):
+        if i not in ok:
+            decoder = pipeline.decode_picture if i < len(pictures) else pipeline.decode_sound
+            failed[path] = _decode_problem(decoder, path) or "failed to decode once"
+    return failed
+
+
+def _first(first, _):
+    return first
+
+
+_PITCH_RANGE = (-1, 127)  # MIDI pitch; -1: a rest
+
+
+@dataclasses.dataclass(frozen=True)
+class _Row:
+    """What a metadata row gives its pair (other columns are checked, not read)."""
+
+    pitch: int | None
+    pose: dict[str, float] | None
+
+
+def _read_metadata(root: str) -> tuple[dict[tuple[str, str], _Row], set, list[Problem]]:
+    """Reads ROOT/metadata/<split>.csv files, if any.
+
+    Returns:
+        ({(split, stem): row} of the good rows, {(split, stem)} of the bad rows, whose
+        pairs are skipped, and the problems: each bad or duplicate row by file and line
+        (the first row of a stem is the one kept), and each file that cannot be read.
+    """
+    rows: dict[tuple[str, str], _Row] = {}
+    bad: set[tuple[str, str]] = set()
+    problems: list[Problem] = []
     folder = os.path.join(root, "metadata")
     if not os.path.isdir(folder):
-        return rows
+        return rows, bad, problems
     for name in sorted(os.listdir(folder)):
         split, ext = os.path.splitext(name)
-        if ext != ".csv":
-            continue
-        with open(os.path.join(folder, name), newline="") as f:
-            for row in csv.DictReader(f):
-                rows[(split, row["stem"])] = row
-    return rows
+        if ext == ".csv":
+            path = os.path.join(folder, name)
+            _read_metadata_file(path, split, rows, bad, problems)
+    return rows, bad, problems
+
+
+def _read_metadata_file(path: str, split: str, rows: dict, bad: set, problems: list) -> None:
+    """_read_metadata for one file: adds to `rows`, `bad` and `problems`."""
+
+    def refuse(reason: str, line: int | None = None) -> None:
+        problems.append(Problem(path, f"{reason}; file not used", line))
+
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        return refuse(f"cannot read ({e.strerror})")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return refuse("UTF-16 text; metadata files must be UTF-8")
+    # Undecodable bytes become lone surrogates, so they can be found by line and field.
+    text = raw.decode("utf-8-sig", errors="surrogateescape")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    end = 0  # the last line read
+    try:
+        header = next(reader, None)
+        if header is None:
+            return refuse("empty: no header row")
+        if (byte := _non_utf8(",".join(header))) is not None:
+            return refuse(f"header is not UTF-8 text (byte 0x{byte:02x})", 1)
+        if "stem" not in header:
+            return refuse(f"no 'stem' column (columns: {', '.join(header)})", 1)
+        twice = sorted({c for c in header if header.count(c) > 1})
+        if twice:
+            return refuse(f"column(s) named twice: {', '.join(twice)}", 1)
+        pose_fields = [f for f in POSE_FIELDS if f in header]
+        if pose_fields and len(pose_fields) < len(POSE_FIELDS):
+            missing = ", ".join(f for f in POSE_FIELDS if f not in header)
+            problems.append(Problem(path, f"pose column(s) {missing} missing; pose not read", 1))
+            pose_fields = []
+        stem_column = header.index("stem")
+        first_line: dict[str, int] = {}
+        end = reader.line_num
+        for fields in reader:
+            line, end = end + 1, reader.line_num  # a quoted field may span lines
+            if not fields:
+                continue  # a blank line
+            stem = fields[stem_column] if len(fields) > stem_column else ""
+            if not stem:
+                problems.append(Problem(path, "stem: empty; row not used", line))
+                continue
+            if stem in first_line:
+                again = f"stem {stem} repeats line {first_line[stem]}; the first row is kept"
+                problems.append(Problem(path, again, line))
+                continue
+            first_line[stem] = line
+            row, reason = _parse_row(header, fields, pose_fields)
+            if reason is not None:
+                problems.append(Problem(path, f"{reason}; row not used, nor its pair", line))
+                bad.add((split, stem))
+            else:
+                rows[(split, stem)] = row
+    except csv.Error as e:  # e.g. a NUL byte: the rows read so far are kept
+        problems.append(Problem(path, f"not CSV ({e}); the rest of the file not used", end + 1))
+
+
+def _parse_row(
+    header: list[str], fields: list[str], pose_fields: list[str]
+) -> tuple[_Row | None, str | None]:
+    """(the _Row, None), or (None, what is wrong: the field and its value)."""
+    if len(fields) != len(header):
+        return None, f"{len(fields)} fields, the header has {len(header)}"
+    values = dict(zip(header, fields, strict=True))
+    for column, value in values.items():
+        if (byte := _non_utf8(value)) is not None:
+            return None, f"{column}: not UTF-8 text (byte 0x{byte:02x})"
+    pitch = None
+    if values.get("pitch", "").strip():
+        pitch = _integer(values["pitch"])
+        if pitch is None or not _PITCH_RANGE[0] <= pitch <= _PITCH_RANGE[1]:
+            return None, f"pitch: {values['pitch']!r} is not a MIDI pitch (-1 for a rest, 0-127)"
+    pose = None
+    if pose_fields and all(values[f].strip() for f in pose_fields):
+        pose = {f: _finite(values[f]) for f in pose_fields}
+        for f, value in pose.items():
+            if value is None:
+                return None, f"{f}: {values[f]!r} is not a finite number"
+    return _Row(pitch, pose), None
+
+
+def _finite(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _integer(text: str) -> int | None:
+    """int(text), also of an integral float ('48.0', as pandas writes); else None."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() else None
+
+
+def _non_utf8(text: str) -> int | None:
+    """The first byte that was not UTF-8 (a surrogate escape in `text`), or None."""
+    for char in text:
+        if "\udc80" <= char <= "\udcff":
+            return ord(char) - 0xDC00
+    return None
 
 
 def _natural_key(pair: Pair) -> tuple:
@@ -193,14 +385,14 @@ def read_layout(
 
     Args:
         root: the folder holding img/ and chunk/.
-        check_files: decode every image and parse every WAV header, so a bad file is
-            reported now rather than failing a training run later.
+        check_files: parse every WAV header and decode every file with the pipeline's
+            decoders, so a bad file is reported now rather than skipped in training.
         progress: show a progress bar while checking.
-        workers: threads checking files.
+        workers: threads parsing WAV headers.
 
     Returns:
         The index, pairs sorted by split, instrument, recording and chunk. Skipped
-        files are in `index.problems` and logged as a warning.
+        files and metadata rows are in `index.problems` and logged as a warning.
 
     Raises:
         ValueError: `root` has no img/ or chunk/ folder, or no pair at all.
@@ -214,12 +406,13 @@ def read_layout(
     problems = [Problem(images[k], "no matching chunk WAV") for k in images if k not in sounds]
     problems += [Problem(sounds[k], "no matching image") for k in sounds if k not in images]
     keys = [k for k in images if k in sounds]
-    bad = _check_pairs(keys, images, sounds, problems, workers, progress) if check_files else {}
-    metadata = _read_metadata(root)
+    bad = _check_pairs(keys, images, sounds, problems, workers, progress) if check_files else set()
+    metadata, bad_rows, metadata_problems = _read_metadata(root)
+    problems += metadata_problems
     pairs = [
         _pair(key, images[key], sounds[key], metadata.get((key[0], key[2])))
         for key in keys
-        if key not in bad
+        if key not in bad and (key[0], key[2]) not in bad_rows
     ]
     if not pairs:
         raise ValueError(f"{root}: no readable sound-image pairs ({len(problems)} problems)")
@@ -227,7 +420,7 @@ def read_layout(
     index = PairIndex(
         root=root,
         pairs=tuple(pairs),
-        problems=tuple(sorted(problems, key=lambda p: p.path)),
+        problems=tuple(sorted(problems, key=lambda p: (p.path, p.line or 0))),
         instruments=tuple(sorted({p.instrument for p in pairs})),
     )
     _warn_about(index)
@@ -241,39 +434,43 @@ def _check_pairs(
     problems: list[Problem],
     workers: int,
     progress: bool,
-) -> dict[tuple, Problem]:
-    """Decodes both files of every pair; appends each bad file to `problems`.
+) -> set[tuple]:
+    """Checks both files of every pair; appends each bad file to `problems`.
+
+    WAV headers are parsed in `workers` threads (format, rate and length, with plain
+    reasons); then every picture and every chunk whose header is right is decoded by
+    the pipeline's decoder (`_undecodable`). Measured on the `small` synthetic ensemble
+    (3,838 files, 2 cores): see docs/data.md.
 
     Returns:
-        {key: the first problem} of the pairs with a bad file.
+        The keys of the pairs with a bad file.
     """
-    bad: dict[tuple, Problem] = {}
-    jobs = [(k, images[k], check_image) for k in keys]
-    jobs += [(k, sounds[k], check_sound) for k in keys]
+    found: dict[str, str] = {}
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        results = pool.map(lambda job: job[2](job[1]), jobs)
-        bar = tqdm(
-            zip(jobs, results, strict=True),
-            total=len(jobs),
+        paths = [sounds[k] for k in keys]
+        headers = tqdm(
+            pool.map(_sound_header_problem, paths),
+            total=len(paths),
             unit="file",
-            desc="checking pairs",
+            desc="reading WAV headers",
             disable=not progress,
         )
-        for (key, path, _), reason in bar:
-            if reason is not None:
-                problems.append(Problem(path, reason))
-                bad.setdefault(key, problems[-1])
+        found.update((p, reason) for p, reason in zip(paths, headers, strict=True) if reason)
+    good_sounds = [sounds[k] for k in keys if sounds[k] not in found]
+    found.update(_undecodable([images[k] for k in keys], good_sounds, progress))
+    bad = set()
+    for key in keys:
+        for path in (images[key], sounds[key]):
+            if path in found:
+                problems.append(Problem(path, found[path]))
+                bad.add(key)
     return bad
 
 
-def _pair(key: tuple[str, str, str], image: str, sound: str, row: dict | None) -> Pair:
+def _pair(key: tuple[str, str, str], image: str, sound: str, row: _Row | None) -> Pair:
     """The Pair of (split, instrument, stem), with pitch and pose from its metadata row."""
     split, instrument, stem = key
     match = _STEM.match(stem)
-    pitch = int(row["pitch"]) if row and row.get("pitch") not in (None, "") else None
-    pose = None
-    if row and all(row.get(f) not in (None, "") for f in POSE_FIELDS):
-        pose = {f: float(row[f]) for f in POSE_FIELDS}
     return Pair(
         stem=stem,
         split=split,
@@ -282,13 +479,13 @@ def _pair(key: tuple[str, str, str], image: str, sound: str, row: dict | None) -
         chunk=int(match["chunk"]) if match else -1,
         image=image,
         sound=sound,
-        pitch=pitch,
-        pose=pose,
+        pitch=row.pitch if row else None,
+        pose=row.pose if row else None,
     )
 
 
 def _warn_about(index: PairIndex) -> None:
-    """Logs recordings found in more than one split and every skipped file."""
+    """Logs recordings found in more than one split and every problem."""
     splits_of: dict[str, set[str]] = {}
     for pair in index.pairs:
         splits_of.setdefault(pair.recording, set()).add(pair.split)
@@ -301,7 +498,7 @@ def _warn_about(index: PairIndex) -> None:
         )
     if index.problems:
         logging.warning(
-            "skipped %d file(s) in %s:\n%s",
+            "%d problem(s) in %s, each skipped:\n%s",
             len(index.problems),
             index.root,
             "\n".join(f"  {p}" for p in index.problems),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import wave
 
 import numpy as np
@@ -73,3 +74,42 @@ def write_layout(
                     f.write(wav_bytes(sine))
                 written.append((split, name, stem))
     return written
+
+
+def extensible_wav_bytes(samples: np.ndarray, rate: int = SR) -> bytes:
+    """16-bit PCM mono in the WAVE_FORMAT_EXTENSIBLE form, written by hand.
+
+    Format tag 0xFFFE, a 40-byte 'fmt ' chunk whose SubFormat GUID is
+    KSDATAFORMAT_SUBTYPE_PCM (libsndfile reads it as WAVEX, PCM_16). tf.audio.decode_wav
+    alone refuses it.
+    """
+    pcm = np.round(np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+    subformat_pcm = struct.pack("<H", 1) + bytes.fromhex("000000001000800000aa00389b71")
+    fmt = struct.pack("<HHIIHH", 0xFFFE, 1, rate, rate * 2, 2, 16)  # tag, mono, 16-bit
+    fmt += struct.pack("<HHI", 22, 16, 0x4) + subformat_pcm  # cbSize, valid bits, mask
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+    body += b"data" + struct.pack("<I", len(pcm)) + pcm
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def damaged_jpeg_bytes() -> bytes:
+    """A real picture (a frame of the synthetic ensemble) whose JPEG scan data is damaged.
+
+    The header is intact and PIL decodes the picture; a COM marker (FF FE) in the middle
+    of the entropy-coded scan swallows the rest of the file, so TensorFlow's decoder
+    fails ('Invalid JPEG data or crop window').
+    """
+    from avgan.data.synthetic import draw
+    from avgan.data.synthetic.instruments import instrument, pose_for
+
+    rng = np.random.default_rng(0)
+    pose = pose_for(instrument("cello"), 48)
+    player, room = draw.random_player(rng, "cello"), draw.random_room(rng)
+    pixels = draw.draw_frame("cello", player, room, pose, (0.0, 0.0), 64)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=90)
+    data = buffer.getvalue()
+    sos = data.index(b"\xff\xda")  # start of scan; its header's length follows
+    scan = sos + 2 + struct.unpack(">H", data[sos + 2 : sos + 4])[0]
+    middle = (scan + len(data) - 2) // 2  # in the entropy-coded data, before the EOI
+    return data[:middle] + b"\xff\xfe" + data[middle:]

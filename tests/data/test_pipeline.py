@@ -1,11 +1,13 @@
 """avgan.data.pipeline: matched pairs, wrong pairs (paper Eq. 5 and 6), determinism."""
 
+import logging
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from avgan.data import layout, pipeline
-from tests.data.layout_fixture import decode_colour, write_layout
+from tests.data.layout_fixture import damaged_jpeg_bytes, decode_colour, write_layout
 
 INSTRUMENTS = ("cello", "flute", "trumpet")
 
@@ -134,3 +136,44 @@ def test_classifier_datasets(index):
     images, labels = next(iter(pipeline.image_dataset(index, "validation", 12, shuffle=False)))
     assert images.dtype == tf.uint8
     assert [decode_colour(i)[0] for i in images.numpy()] == labels.numpy().tolist()
+
+
+def test_a_pair_that_fails_to_decode_is_skipped_and_named_in_the_log(tmp_path, caplog):
+    # Files that break after read_layout checked them (or were never checked) must not
+    # end a run: the elements that need them are skipped, and each file is named once.
+    write_layout(tmp_path, instruments=INSTRUMENTS, recordings=3, chunks=4)
+    index = layout.read_layout(tmp_path, progress=False)
+    assert not index.problems
+
+    def paired_stream():
+        dataset = pipeline.paired_dataset(index, "train", 5, seed=2, drop_remainder=False)
+        return [
+            (p, w)
+            for b in _batches(dataset, 100)
+            for p, w in zip(b["position"], b["wrong_position"], strict=True)
+        ]
+
+    clean = paired_stream()
+    picture = tmp_path / "img/train/flute/flute02_1.jpg"
+    picture.write_bytes(damaged_jpeg_bytes())
+    sound = tmp_path / "chunk/train/trumpet/trumpet01_3.wav"
+    sound.write_bytes(sound.read_bytes()[:-1000])  # truncated
+    pairs = pipeline.select_pairs(index, "train", None)
+    bad = {[p.image for p in pairs].index(str(picture)), [p.sound for p in pairs].index(str(sound))}
+
+    with caplog.at_level(logging.WARNING):
+        assert paired_stream() == [(p, w) for p, w in clean if not {p, w} & bad]
+        images = pipeline.image_dataset(index, "train", 5, shuffle=False, repeat=True)
+        shown = [decode_colour(i) for b in _batches(images, 14) for i in b[0]]  # ~3 passes
+        sounds = pipeline.sound_dataset(index, "train", 5, shuffle=False)
+        heard = sum(len(b[1]) for b in _batches(sounds, 100))
+
+    assert (1, 2, 1) not in shown and len(set(shown)) == 23  # flute02_1's colour code
+    assert heard == 23
+    messages = [r.getMessage() for r in caplog.records]
+    picture_lines = [m for m in messages if str(picture) in m]
+    sound_lines = [m for m in messages if str(sound) in m]
+    assert len(picture_lines) == 2  # once per dataset: paired, image
+    assert all("Invalid JPEG data" in m for m in picture_lines)
+    assert len(sound_lines) == 2  # paired, sound
+    assert all("truncated WAV" in m for m in sound_lines)

@@ -13,18 +13,26 @@ chunks dropped as silent leave gaps in k, as in Sub-URMP. Recordings are split
 
 Each recording is one job: its files and a part file in ROOT/.parts/ are written
 atomically, the part last, so a killed build resumes at the first unfinished
-recording. Jobs run in `workers` spawned processes (no TensorFlow in them).
+recording. Jobs run in `workers` spawned processes (no TensorFlow in them). A job
+renders in a scratch folder ROOT/.render-<host>-<pid>-<8 characters>; those of killed
+workers are removed when the next build starts (`remove_abandoned_scratch`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import json
+import logging
 import multiprocessing
 import os
+import re
+import shutil
+import socket
 import tempfile
 import wave
+from collections.abc import Iterator
 
 import numpy as np
 from tqdm import tqdm
@@ -167,7 +175,7 @@ def _build_recording(job: _Job) -> tuple[str, int, int]:
     player = draw.random_player(np.random.default_rng([cfg.seed, 1000, player_id]), job.instrument)
     room = draw.random_room(np.random.default_rng([cfg.seed, 2000, room_id]))
 
-    with tempfile.TemporaryDirectory(dir=job.root) as tmp:
+    with scratch_dir(job.root) as tmp:
         wav = render.render_notes(
             notes,
             inst.program,
@@ -212,6 +220,79 @@ def _build_recording(job: _Job) -> tuple[str, int, int]:
     return job.name, len(rows), n_chunks - len(rows)
 
 
+# A job's scratch folder in ROOT: the host and process that made it are in its name, so a
+# later build can tell a killed worker's (its process gone) from a running build's.
+_SCRATCH_PREFIX = ".render-"
+_SCRATCH = re.compile(r"^\.render-(?P<host>.+)-(?P<pid>\d+)-[a-z0-9_]{8}$")
+# How earlier builds named it (tempfile's default), so their leftovers go too.
+_OLD_SCRATCH = re.compile(r"^tmp[a-z0-9_]{8}$")
+# What a scratch folder can hold: the rendered take, and render_notes' own temporary
+# folder (an _OLD_SCRATCH name) with the score and FluidSynth's output.
+_SCRATCH_FILES = {"take.wav"}
+_RENDER_FILES = {"score.mid", "out.wav"}
+
+
+@contextlib.contextmanager
+def scratch_dir(root: str) -> Iterator[str]:
+    """A job's scratch folder in `root`, removed on exit (but not if the process is killed)."""
+    prefix = f"{_SCRATCH_PREFIX}{socket.gethostname()}-{os.getpid()}-"
+    with tempfile.TemporaryDirectory(dir=root, prefix=prefix) as tmp:
+        yield tmp
+
+
+def remove_abandoned_scratch(root: str) -> list[str]:
+    """Removes from `root` the scratch folders of build workers that were killed.
+
+    A folder is removed only if its name is a scratch folder's, it holds nothing but
+    what a job writes there, and (for the names with a host and process id) the process
+    that made it is not running on this host. Nothing else can match: a folder of
+    another name, or holding any other file, is left alone.
+
+    Returns:
+        The removed folders.
+    """
+    removed = []
+    host = socket.gethostname()
+    for entry in sorted(os.scandir(root), key=lambda e: e.name) if os.path.isdir(root) else []:
+        match = _SCRATCH.match(entry.name)
+        if match:
+            if match["host"] != host or _running(int(match["pid"])):
+                continue
+        elif not _OLD_SCRATCH.match(entry.name):
+            continue
+        if entry.is_dir(follow_symlinks=False) and _holds_only_scratch(entry.path):
+            shutil.rmtree(entry.path)
+            removed.append(entry.path)
+    if removed:
+        logging.info("removed %d scratch folder(s) of killed build workers", len(removed))
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, someone else's
+    return True
+
+
+def _holds_only_scratch(path: str) -> bool:
+    """Whether `path` holds only a job's files (see _SCRATCH_FILES), at any stage."""
+    for entry in os.scandir(path):
+        if entry.is_symlink():
+            return False
+        if entry.is_file() and entry.name in _SCRATCH_FILES:
+            continue
+        if entry.is_dir() and _OLD_SCRATCH.match(entry.name):
+            inner = list(os.scandir(entry.path))
+            if all(e.is_file(follow_symlinks=False) and e.name in _RENDER_FILES for e in inner):
+                continue
+        return False
+    return True
+
+
 def _read_csv(path: str) -> list[dict]:
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
@@ -251,6 +332,7 @@ def build(
                     f"{root} holds a synthetic ensemble built with other settings "
                     f"({_settings_diff(found, settings)}); choose another --out or delete it"
                 )
+    remove_abandoned_scratch(root)
     if os.path.exists(summary_path):
         with open(summary_path) as f:
             return json.load(f)

@@ -3,6 +3,11 @@
 import csv
 import json
 import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
 import wave
 
 import numpy as np
@@ -172,3 +177,53 @@ def test_summary_file(tiny):
     with open(os.path.join(root, "dataset.json")) as f:
         assert json.load(f) == summary
     assert set(summary["pairs_per_instrument"]["train"]) == set(TINY["instruments"])
+
+
+# A build worker killed while rendering: the builder's own code, with FluidSynth's run
+# replaced by a kill once render_notes has made its scratch files.
+_KILLED_WORKER = """
+import os, signal, sys, tempfile
+from avgan.data.synthetic import build, render
+
+def killed_mid_render(notes, program, out_wav, **kwargs):
+    tmp = tempfile.mkdtemp(dir=os.path.dirname(out_wav))  # as render_notes makes it
+    for name in ("score.mid", "out.wav"):
+        open(os.path.join(tmp, name), "wb").close()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+render.render_notes = killed_mid_render
+config = build.preset_config("tiny", seed=3, instruments=("flute",), recordings=2, seconds=1.0)
+build._build_recording(build._Job(sys.argv[1], config, "flute", 1))
+"""
+
+
+def test_scratch_folders_of_killed_workers_are_removed_by_the_next_build(tmp_path):
+    require_fluidsynth()
+    root = tmp_path / "ensemble"
+    root.mkdir()
+    killed = subprocess.run([sys.executable, "-c", _KILLED_WORKER, str(root)], check=False)
+    assert killed.returncode == -signal.SIGKILL
+    (leftover,) = os.listdir(root)
+    # What the builder made before its scratch folders had their own names.
+    old_style = tempfile.mkdtemp(dir=root)
+    open(os.path.join(old_style, "take.wav"), "wb").close()
+    # Folders that must stay: a running build's (this process), another host's, and
+    # folders the builder did not make (another name, or something else inside).
+    keep = {
+        f".render-{socket.gethostname()}-{os.getpid()}-abcdefgh": "take.wav",
+        ".render-otherhost-1-abcdefgh": "take.wav",
+        "tmp_my_notes": "take.wav",
+        "tmpabcdefgh": "notes.txt",
+    }
+    for name, file in keep.items():
+        (root / name).mkdir()
+        (root / name / file).write_bytes(b"mine")
+
+    config = build.preset_config("tiny", seed=3, instruments=("flute",), recordings=2, seconds=1)
+    summary = build.build(root, config, workers=1, progress=False)
+
+    assert summary["pairs"]["train"] > 0
+    assert not (root / leftover).exists() and not os.path.exists(old_style)
+    assert all((root / name / file).read_bytes() == b"mine" for name, file in keep.items())
+    scratch = {n for n in os.listdir(root) if n.startswith((".render-", "tmp"))}
+    assert scratch == set(keep)  # the build's own scratch folders are gone too

@@ -7,6 +7,9 @@
 # encoders, trained here first when missing), PRESET (default cpu), SETUP=0 skips set-up,
 # ONLY="NAME ..." trains and evaluates only the runs named (the others are skipped).
 set -euo pipefail
+
+main() {  # the whole script: bash reads a function whole, so editing the file while a
+          # measurement runs cannot change what that run executes
 cd "$(dirname "$0")/.."
 if [ "${SETUP:-1}" != 0 ]; then
   source scripts/setup.sh fluidsynth timgm6mb-soundfont
@@ -41,9 +44,26 @@ run() {  # run NAME FLAGS...: train into $RUN/NAME, then evaluate it once
   fi
 }
 
-# Full budget: 2,880 S2I steps (120 epochs of `small`), 864 I2S steps (36 epochs).
-run s2i-c-avgan --mode=s2i --variant=c --recipe=avgan --epochs=120 --eval_every=4
-run i2s-avgan --mode=i2s --recipe=avgan --epochs=36 --eval_every=4
+# Full budget: 2,880 S2I steps (120 epochs of `small`), 864 I2S steps (36 epochs): the
+# new recipe, the paper's, and the best variant of the reproduction (paper + DiffAugment
+# + AC-GAN), all judged by the same encoders.
+S=(--mode=s2i --variant=c --epochs=120 --eval_every=4)
+run s2i-c-avgan "${S[@]}" --recipe=avgan
+run s2i-c-paper "${S[@]}" --recipe=paper
+run s2i-c-paper-diffaugment-acgan "${S[@]}" --recipe=paper --augment=translation,cutout \
+  --aux_weight=1
+I=(--mode=i2s --epochs=36 --eval_every=4)
+run i2s-avgan "${I[@]}" --recipe=avgan
+run i2s-paper "${I[@]}" --recipe=paper
+run i2s-paper-diffaugment-acgan "${I[@]}" --recipe=paper --augment=time_translation,cutout \
+  --aux_weight=1
+# I2S: which ingredient breaks the recipe on spectrograms (full budget each).
+run i2s-avgan-no-sn "${I[@]}" --recipe=avgan --d_norm=batch
+run i2s-avgan-acgan "${I[@]}" --recipe=avgan --aux_weight=1
+# I2S: which ingredient breaks the recipe on spectrograms (full budget each).
+I=(--mode=i2s --recipe=avgan --epochs=36 --eval_every=4)
+run i2s-avgan-no-sn "${I[@]}" --d_norm=batch
+run i2s-avgan-acgan "${I[@]}" --aux_weight=1
 # Leave one ingredient out (or add one), 1,440 steps each.
 H=(--mode=s2i --variant=c --recipe=avgan --epochs=60 --eval_every=4)
 run s2i-avgan-h "${H[@]}"
@@ -63,3 +83,6 @@ run s2i-avgan-h-g-conv "${H[@]}" --g_output=conv
 
 "$PY" scripts/write_recipes.py "$RUN" --reference results/runs --out results/recipes > /dev/null
 echo "wrote results/recipes/recipes.md"
+}
+
+main "$@"

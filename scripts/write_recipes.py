@@ -22,17 +22,32 @@ import shutil
 
 SUMMARIES = ("config.json", "metrics.json", "evaluation.json")
 
-# (folder, where, name, what differs): the full-budget comparisons.
+# (folder in RUN, folder in REFERENCE or None, name, what differs): the full-budget
+# comparisons. scripts/recipes.sh trains every one of them with the same encoders; until
+# it has, the reproduction's archived run stands in (marked, since its encoders differ).
 S2I_HEADLINE = (
-    ("s2i-c-long", "reference", "paper (GAN-CLS)", "the paper's recipe"),
-    ("s2i-c-acgan", "reference", "paper + DiffAugment + AC-GAN", "the best variant before"),
-    ("s2i-c-avgan", "run", "avgan", "the new recipe"),
+    ("s2i-c-paper", "s2i-c-long", "paper (GAN-CLS)", "the paper's recipe"),
+    (
+        "s2i-c-paper-diffaugment-acgan",
+        "s2i-c-acgan",
+        "paper + DiffAugment + AC-GAN",
+        "the best variant before",
+    ),
+    ("s2i-c-avgan", None, "avgan", "the new recipe"),
 )
 I2S_HEADLINE = (
-    ("i2s", "reference", "paper (GAN-CLS)", "the paper's recipe"),
-    ("i2s-acgan", "reference", "paper + DiffAugment + AC-GAN", "the best variant before"),
-    ("i2s-avgan", "run", "avgan", "the new recipe"),
+    ("i2s-paper", "i2s", "paper (GAN-CLS)", "the paper's recipe"),
+    (
+        "i2s-paper-diffaugment-acgan",
+        "i2s-acgan",
+        "paper + DiffAugment + AC-GAN",
+        "the best variant before",
+    ),
+    ("i2s-avgan", None, "avgan", "the new recipe"),
+    ("i2s-avgan-no-sn", None, "avgan, batch norm in D", "`--d_norm=batch`"),
+    ("i2s-avgan-acgan", None, "avgan + AC-GAN", "`--aux_weight=1`"),
 )
+REFERENCE_MARK = "†"
 # The leave-one-out runs at half the steps: (folder, ingredient changed, flag).
 ABLATION = (
     ("s2i-avgan-h", "none (the full recipe)", ""),
@@ -110,8 +125,34 @@ def _table(title: str, runs: list[tuple[str, str, dict | None]]) -> list[str]:
     return lines + [""]
 
 
-def _folder(args, where: str, folder: str) -> str:
-    return os.path.join(args.reference if where == "reference" else args.run, folder)
+def _headline(args, entries) -> list[tuple[str, str, dict | None]]:
+    """(name, what differs, row) per entry: RUN's run, else the reference's (marked)."""
+    rows = []
+    for folder, reference, name, what in entries:
+        row = _row(os.path.join(args.run, folder))
+        if row is None and reference is not None:
+            row = _row(os.path.join(args.reference, reference))
+            name = f"{name} {REFERENCE_MARK}" if row is not None else name
+        rows.append((name, what, row))
+    return rows
+
+
+ENCODERS = ("sound_classifier", "image_classifier")
+
+
+def _encoders_sentence(args) -> str:
+    """Which encoders condition and judge the runs, with their held-out accuracy."""
+    found = {
+        name: _load(os.path.join(args.out, "runs", "encoders", name), "metrics.json")
+        for name in ENCODERS
+    }
+    if not all(found.values()):
+        return "the encoders of `scripts/recipes.sh` (ENCODERS, default `runs/enc`)."
+    sound, image = (_pct(found[name]["accuracy"]) for name in ENCODERS)
+    return (
+        f"conditioned on and judged by the encoders of `scripts/recipes.sh` (sound "
+        f"classifier {sound}, image classifier {image} on held-out recordings)."
+    )
 
 
 def write(args) -> str:
@@ -119,23 +160,25 @@ def write(args) -> str:
     lines = [
         "# Recipes: `avgan` against the paper's GAN-CLS (issue #21)",
         "",
-        "Preset `cpu` (width 32, batch 64) on the synthetic ensemble `small` (seed 0), the "
-        "encoders of the reproduction (sound classifier 89.9%, image classifier 87.9% on "
-        "held-out recordings). Test = the validation split: recordings held out from "
+        "Preset `cpu` (width 32, batch 64) on the synthetic ensemble `small` (seed 0), "
+        f"{_encoders_sentence(args)} Test = the validation split: recordings held out from "
         "training. Accuracy: generated samples under the separate classifier (pictures: "
         "the image classifier; spectrograms: the sound classifier). Fréchet distance in that "
         "classifier's 128-d feature space, beside the real train-vs-test distance; roughness "
         "(mean absolute difference of neighbouring pixels) beside the real samples'; "
-        "diversity over noise draws beside the real samples' pairwise spread. The paper's "
-        "runs come from `results/runs` (`scripts/reproduce.sh`, `--recipe=paper`).",
+        "diversity over noise draws beside the real samples' pairwise spread. "
+        f"{REFERENCE_MARK} the reproduction's archived run (`results/runs`, "
+        "`scripts/reproduce.sh`), judged by its own encoders, which were trained the same "
+        "way on another machine: its figures are not exactly comparable until "
+        "`scripts/recipes.sh` has trained the row with these encoders.",
         "",
         "## S2I, full budget",
         "",
     ]
-    s2i = [(n, w, _row(_folder(args, where, f))) for f, where, n, w in S2I_HEADLINE]
+    s2i = _headline(args, S2I_HEADLINE)
     lines += _table("S2I-C", s2i)
     lines += ["## I2S", ""]
-    i2s = [(n, w, _row(_folder(args, where, f))) for f, where, n, w in I2S_HEADLINE]
+    i2s = _headline(args, I2S_HEADLINE)
     lines += _table("I2S", i2s)
     lines += [
         "Harmonic lines: spectral flatness of the generated test log-mels (low: harmonic "
@@ -203,7 +246,13 @@ def _pictures(args, s2i_headline: bool) -> list[str]:
 
 def archive(args) -> None:
     """OUT/runs/<run>/ gets each run's summaries, so the page can be written again."""
-    names = [f for f, *_ in ABLATION] + ["s2i-c-avgan", "i2s-avgan"]
+    for name in ENCODERS:
+        source = os.path.join(args.encoders, name, "metrics.json")
+        if os.path.exists(source):
+            target = os.path.join(args.out, "runs", "encoders", name)
+            os.makedirs(target, exist_ok=True)
+            shutil.copyfile(source, os.path.join(target, "metrics.json"))
+    names = [f for f, *_ in ABLATION] + [f for f, *_ in S2I_HEADLINE + I2S_HEADLINE]
     for name in names:
         if not os.path.exists(os.path.join(args.run, name, "metrics.json")):
             continue  # not finished: nothing to report yet
@@ -219,6 +268,9 @@ def main() -> None:
     parser.add_argument("run", help="the folder of the avgan runs (e.g. runs/r21)")
     parser.add_argument("--reference", default="results/runs")
     parser.add_argument("--out", default="results/recipes")
+    parser.add_argument(
+        "--encoders", default="runs/enc", help="the runs' encoders (their metrics.json)"
+    )
     args = parser.parse_args()
     if os.path.abspath(args.run) != os.path.abspath(os.path.join(args.out, "runs")):
         archive(args)

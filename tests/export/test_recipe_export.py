@@ -92,7 +92,7 @@ def keras_reference(restored, direction: str, feed: dict) -> np.ndarray:
 @pytest.mark.parametrize("direction", DIRECTIONS)
 def test_tf_checkpoints_see_every_network_weight(exported, direction, network, tmp_path):
     """tf.train.Checkpoint (the run's checkpoints) holds a value for every weight of each
-    trained network, the spectral norms' vectors of D included (with the FiLM blocks as
+    trained network, D's batch statistics included (with the FiLM blocks as
     Sequentials it held phi's 2 weights of 24 (S2I) and 39 (I2S))."""
     model = getattr(exported[direction]["gan"], network)
     path = tf.train.Checkpoint(network=model).write(str(tmp_path / "ckpt"))

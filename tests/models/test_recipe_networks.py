@@ -111,10 +111,15 @@ def test_inference_calls_leave_the_normalised_kernels_alone():
         np.testing.assert_array_equal(layer.layer.kernel.numpy(), before[name], err_msg=name)
 
 
-def test_the_recipe_discriminator_has_no_batch_norm_and_normalises_every_kernel():
-    """make_discriminator under the avgan recipe: every weighted layer of D is wrapped
+def test_the_spectral_discriminator_has_no_batch_norm_and_normalises_every_kernel():
+    """make_discriminator with --d_norm=spectral: every weighted layer of D is wrapped
     (its kernels are the only trainable kernels) and there is no batch statistic."""
-    config = config_lib.preset("tiny").replace(mode="s2i").with_recipe("avgan")
+    config = (
+        config_lib.preset("tiny")
+        .replace(mode="s2i")
+        .with_recipe("avgan")
+        .replace(gan=dict(d_norm="spectral"))
+    )
     model = networks.make_discriminator(config)
     model((tf.zeros([1, 64, 64, 3]), tf.zeros([1, ENCODING])))
     kernels = {w.path for w in model.trainable_weights if w.path.endswith("kernel")}
@@ -122,6 +127,17 @@ def test_the_recipe_discriminator_has_no_batch_norm_and_normalises_every_kernel(
     assert kernels == wrapped and len(wrapped) == 7  # 4 convolutions, phi, psi, V
     assert not [w for w in model.weights if "moving" in w.path]
     assert isinstance(model.head, ProjectionHead)
+
+
+def test_the_recipe_discriminator_is_the_batch_norm_projection_discriminator():
+    """The avgan recipe's D (measured better than spectral norm at this budget): DCGAN's
+    batch-normalised convolutions (3 BNs: none on the input layer), the projection head
+    with plain dense layers, no spectral normalisation anywhere."""
+    config = config_lib.preset("tiny").replace(mode="s2i").with_recipe("avgan")
+    model = networks.make_discriminator(config)
+    model((tf.zeros([1, 64, 64, 3]), tf.zeros([1, ENCODING])))
+    assert not spectral_layers(model) and isinstance(model.head, ProjectionHead)
+    assert len([w for w in model.weights if w.path.endswith("moving_mean")]) == 3
 
 
 # The projection discriminator -------------------------------------------------------------
@@ -280,7 +296,11 @@ def test_film_generator_and_input_generator_share_phi_and_stem_shapes():
     """make_generator under each recipe: FiLM replaces each BN of the paper's generator
     by a ConditionalBatchNorm of the same channels, reading phi ++ z."""
     base = config_lib.preset("tiny").replace(mode="s2i")
-    paper, avgan = (networks.make_generator(base.with_recipe(r)) for r in ("paper", "avgan"))
+    # The paper's output layer on both: g_output 'conv' adds a block (tested below).
+    paper, avgan = (
+        networks.make_generator(base.with_recipe(r).replace(model=dict(g_output="upsample")))
+        for r in ("paper", "avgan")
+    )
     encoding, z = tf.zeros([1, ENCODING]), tf.zeros([1, Z_DIM])
     for model in (paper, avgan):
         model((encoding, z))

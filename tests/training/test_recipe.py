@@ -194,12 +194,15 @@ def test_lazy_r1_adds_nothing_on_steps_where_it_is_not_due(linear_pair, d_step):
 
 
 def test_lazy_r1_of_the_recipe_discriminator_matches_a_tape_recomputation():
-    """The real avgan D (spectral norm, projection): the D loss of a due step with gamma
+    """The avgan D with spectral norm (--d_norm=spectral; projection): the D loss of a due
+    step with gamma
     0.1 minus that with gamma 0 is mean(4 * 0.1 / 2 * |grad_x D(x, c)|^2), grad taken
     by a GradientTape on a fresh copy of D advanced by the step's three earlier
     training calls (real, wrong, fake: each one power iteration), in inference mode as
     the penalty takes it (no further power iteration, no augmentation)."""
-    config = recipe_config(augment="")
+    # Spectral norm: its power iterations are the state the recomputation must advance;
+    # the batch-norm D's inference-mode score at init is too flat for a visible penalty.
+    config = recipe_config(augment="", d_norm="spectral")
     assert (config.gan.r1_weight, config.gan.r1_every) == (0.1, 4)
     batch = pipeline_batch(3, BATCH)
     reference = recipe_gan(config)
@@ -288,18 +291,24 @@ def test_build_gan_uses_the_recipes_two_time_scale_adam():
 
 # Two replicas ------------------------------------------------------------------------------
 
-# Measured max |two replicas - one| over every G, D (kernels and SN vectors) and EMA
-# weight after two steps: 1.6e-5 (D's conv4 kernel; 1.5e-6 for its vector_u). Adam with
-# beta_1 = 0 moves each weight by ~lr * sign(g) on its first step, so a gradient element
-# near Adam's epsilon turns round-off into a fraction of the D learning rate (4e-4): the
-# tolerance is lr / 4. Logs: measured 6e-7.
-REPLICA_ATOL, LOG_ATOL = 1e-4, 1e-5
+# Two replicas sum in another order than one, and Adam with beta_1 = 0 moves each weight
+# by ~lr * sign(g) on its first step, so a gradient element near zero whose sign the
+# round-off flips moves by up to 2 lr the other way. Measured max |two replicas - one|
+# over every G, D and EMA weight after two steps: spectral-norm D 1.6e-5; batch-norm D
+# 2.5e-4, in 12 of 326,471 weights over 1e-4 and 568 (0.17%) over 1e-5 (synchronised
+# batch statistics add round-off). So: no weight further than two steps of the largest
+# learning rate (2 * 2 * 4e-4), and at most 1% of them further than 1e-5; a replica
+# that trained on the wrong data or statistics moves most weights. Logs: measured 6e-7.
+REPLICA_MAX, REPLICA_ATOL, REPLICA_SHARE, LOG_ATOL = 1.6e-3, 1e-5, 0.01, 1e-5
 
 
-def test_two_replicas_train_the_recipe_as_one():
-    """Keras fit on 2 mirrored CPUs gives one replica's weights, the spectral norms'
-    power-iteration vectors included, with the FiLM generator, the projection D, the
-    hinge loss, DiffAugment and R1 (due on step 0, not on step 1: r1_every 2).
+@pytest.mark.parametrize("d_norm", ["batch", pytest.param("spectral", marks=pytest.mark.slow)])
+def test_two_replicas_train_the_recipe_as_one(d_norm):
+    """Keras fit on 2 mirrored CPUs gives one replica's weights (the synchronised batch
+    statistics, or the spectral norms' power-iteration vectors, included), with the
+    FiLM generator, the projection D, the hinge loss, DiffAugment and R1 (due on step
+    0, not on step 1: r1_every 2). The recipe's batch-norm D by default; the spectral
+    one (--d_norm=spectral) under -m slow.
 
     Run in its own process: after this mirrored run, the next MirroredStrategy made in
     the same process fails with "Shape mismatch in the collective instance 112" (seen
@@ -309,7 +318,7 @@ def test_two_replicas_train_the_recipe_as_one():
     code = (
         "import tests.conftest\n"
         "from tests.training.test_recipe import two_replicas_check\n"
-        "two_replicas_check()\n"
+        f"two_replicas_check({d_norm!r})\n"
     )
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     done = subprocess.run(
@@ -320,9 +329,9 @@ def test_two_replicas_train_the_recipe_as_one():
     assert "two replicas vs one: max |difference|" in done.stdout
 
 
-def two_replicas_check() -> None:
+def two_replicas_check(d_norm: str) -> None:
     """The body of test_two_replicas_train_the_recipe_as_one (raises on a mismatch)."""
-    config = recipe_config(r1_every=2)
+    config = recipe_config(r1_every=2, d_norm=d_norm)
     assert config.gan.augment == "translation,cutout" and config.gan.r1_weight == 0.1
     batches = [pipeline_batch(10, 2 * BATCH), pipeline_batch(11, 2 * BATCH)]
     networks = ("generator", "discriminator", "ema_generator")
@@ -332,7 +341,8 @@ def two_replicas_check() -> None:
     for batch in batches:
         logs = {k: float(v) for k, v in one.train_step(batch).items()}
     expected = {w.path: w.numpy() for name in networks for w in getattr(one, name).weights}
-    assert any("vector_u" in path for path in expected)
+    state = "vector_u" if d_norm == "spectral" else "moving_mean"
+    assert any(state in path for path in expected)
 
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     with strategy.scope():
@@ -344,18 +354,24 @@ def two_replicas_check() -> None:
     history = gan.fit(dataset, epochs=1, steps_per_epoch=2, verbose=0, shuffle=False).history
     assert strategy.num_replicas_in_sync == 2
 
-    # Both replicas hold the same SN vectors and kernels (no silent divergence).
+    # Both replicas hold the same kernels and SN vectors or BN statistics (no silent
+    # divergence).
     for variable in gan.discriminator.weights:
         first, second = strategy.experimental_local_results(variable.value)
         np.testing.assert_array_equal(first.numpy(), second.numpy(), err_msg=variable.path)
     mirrored = [w.numpy() for name in networks for w in getattr(gan, name).weights]
     errors = {
-        path: float(np.abs(a - b).max())
-        for (path, a), b in zip(expected.items(), mirrored, strict=True)
+        path: np.abs(a - b).ravel() for (path, a), b in zip(expected.items(), mirrored, strict=True)
     }
-    worst = max(errors, key=errors.get)
-    print(f"two replicas vs one: max |difference| {errors[worst]:.2e} at {worst}")
-    assert errors[worst] <= REPLICA_ATOL, worst
+    worst = max(errors, key=lambda path: errors[path].max())
+    every = np.concatenate(list(errors.values()))
+    share = float((every > REPLICA_ATOL).mean())
+    print(
+        f"two replicas vs one: max |difference| {errors[worst].max():.2e} at {worst}; "
+        f"{share:.4%} of {every.size} weights over {REPLICA_ATOL:g}"
+    )
+    assert errors[worst].max() <= REPLICA_MAX, worst
+    assert share <= REPLICA_SHARE
     for key, value in logs.items():  # means over both steps
         assert history[key][0] == pytest.approx(value, abs=LOG_ATOL), key
     moved = max(np.abs(a - b).max() for a, b in zip(start, snapshot(one.generator), strict=True))

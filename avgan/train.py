@@ -90,7 +90,7 @@ flags.DEFINE_enum(
     "recipe",
     "avgan",
     config_lib.RECIPE_NAMES,
-    "GANs: the training recipe. avgan: hinge loss, spectral norm and projection in D, "
+    "GANs: the training recipe. avgan: hinge loss, batch norm and projection in D, "
     "FiLM conditioning in every G block, resize-convolutions, DiffAugment, EMA with a "
     "200-step half-life, two time-scale Adam, lazy R1 (the default). paper: the paper's "
     "GAN-CLS exactly (the reproduction). The flags below override single ingredients.",

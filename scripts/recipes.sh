@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The recipe measurement of issue #21: the `avgan` recipe's full-budget S2I-C and I2S
-# runs, the S2I leave-one-out ablation at half the steps, then results/recipes/.
+# The recipe measurement of issue #21: full-budget S2I-C and I2S runs of the `avgan`
+# recipe, the paper's and the reproduction's best variant with one set of encoders, the
+# S2I leave-one-out ablation of `avgan` at half the steps, then results/recipes/.
 # One run at a time; rerunning skips finished runs and resumes a killed one.
-#   scripts/recipes.sh                 # ~4 h on 2 CPU cores
+#   scripts/recipes.sh                 # ~6 h on 2 CPU cores
 # Environment: RUN (default runs/r21), ENCODERS (default runs/enc: the reproduction's
 # encoders, trained here first when missing), PRESET (default cpu), SETUP=0 skips set-up,
 # ONLY="NAME ..." trains and evaluates only the runs named (the others are skipped).
@@ -57,20 +58,16 @@ run i2s-avgan "${I[@]}" --recipe=avgan
 run i2s-paper "${I[@]}" --recipe=paper
 run i2s-paper-diffaugment-acgan "${I[@]}" --recipe=paper --augment=time_translation,cutout \
   --aux_weight=1
-# I2S: which ingredient breaks the recipe on spectrograms (full budget each).
-run i2s-avgan-no-sn "${I[@]}" --recipe=avgan --d_norm=batch
+# I2S: spectral norm in D (the recipe's first choice, at chance on I2S) and the AC head.
+run i2s-avgan-spectral "${I[@]}" --recipe=avgan --d_norm=spectral
 run i2s-avgan-acgan "${I[@]}" --recipe=avgan --aux_weight=1
-# I2S: which ingredient breaks the recipe on spectrograms (full budget each).
-I=(--mode=i2s --recipe=avgan --epochs=36 --eval_every=4)
-run i2s-avgan-no-sn "${I[@]}" --d_norm=batch
-run i2s-avgan-acgan "${I[@]}" --aux_weight=1
 # Leave one ingredient out (or add one), 1,440 steps each.
 H=(--mode=s2i --variant=c --recipe=avgan --epochs=60 --eval_every=4)
 run s2i-avgan-h "${H[@]}"
 run s2i-avgan-h-acgan "${H[@]}" --aux_weight=1
 run s2i-avgan-h-no-film "${H[@]}" --g_conditioning=input
 run s2i-avgan-h-no-projection "${H[@]}" --d_conditioning=concat
-run s2i-avgan-h-no-sn "${H[@]}" --d_norm=batch
+run s2i-avgan-h-spectral "${H[@]}" --d_norm=spectral
 run s2i-avgan-h-no-hinge "${H[@]}" --loss=bce
 run s2i-avgan-h-no-diffaugment "${H[@]}" --augment=
 run s2i-avgan-h-no-resize "${H[@]}" --upsampling=deconv
@@ -80,8 +77,10 @@ run s2i-avgan-h-no-ttur "${H[@]}" --learning_rate=2e-4 --d_learning_rate=0 --bet
 run s2i-avgan-h-no-r1 "${H[@]}" --r1_weight=0
 run s2i-avgan-h-color "${H[@]}" --augment=color,translation,cutout
 run s2i-avgan-h-g-conv "${H[@]}" --g_output=conv
+run s2i-avgan-h-spectral-g-conv "${H[@]}" --d_norm=spectral --g_output=conv
 
-"$PY" scripts/write_recipes.py "$RUN" --reference results/runs --out results/recipes > /dev/null
+"$PY" scripts/write_recipes.py "$RUN" --reference results/runs --out results/recipes \
+  --encoders "$ENCODERS" > /dev/null
 echo "wrote results/recipes/recipes.md"
 }
 

@@ -81,7 +81,8 @@ run s2i-avgan-h-spectral-g-conv "${H[@]}" --d_norm=spectral --g_output=conv
 
 "$PY" scripts/write_recipes.py "$RUN" --reference results/runs --out results/recipes \
   --encoders "$ENCODERS" > /dev/null
-echo "wrote results/recipes/recipes.md"
+"$PY" scripts/write_report.py results/runs > /dev/null  # REPORT.md quotes the headline
+echo "wrote results/recipes/recipes.md and results/REPORT.md"
 }
 
 main "$@"

@@ -540,6 +540,48 @@ def copy_samples(run: str, out: str) -> dict[str, str]:
     return copied
 
 
+# The `avgan` recipe's runs quoted from results/recipes (issue #21): (folder, what).
+RECIPE_RUNS = (
+    ("s2i-c-avgan", "S2I-C, 2,880 steps"),
+    ("s2i-avgan-h", "S2I-C, 1,440 steps"),
+    ("i2s-avgan", "I2S, 864 steps"),
+)
+
+
+def recipes_section(out: str) -> list[str]:
+    """The `avgan` recipe's headline figures from OUT/recipes/runs, beside a link to
+    OUT/recipes/recipes.md (`scripts/recipes.sh`); nothing when that page is absent."""
+    folder = os.path.join(out, "recipes")
+    if not os.path.exists(os.path.join(folder, "recipes.md")):
+        return []
+    lines = [
+        "## Beyond the paper's recipe: `avgan` (the default for users)",
+        "",
+        "The tables above use the paper's GAN-CLS (`--recipe=paper`). The default recipe, "
+        "`avgan`, its ablation and its baselines are measured in "
+        "[recipes/recipes.md](recipes/recipes.md) (`scripts/recipes.sh`); its runs so far:",
+        "",
+        "| run | test accuracy | Fréchet (real train vs test) | roughness (real) |",
+        "|---|---|---|---|",
+    ]
+    for name, what in RECIPE_RUNS:
+        metrics = _load(os.path.join(folder, "runs"), name, "metrics.json")
+        if metrics is None:
+            lines.append(f"| {what} | not run | — | — |")
+            continue
+        e = _load(os.path.join(folder, "runs"), name, "evaluation.json") or {}
+        frechet, split = e.get("frechet_distance"), e.get("frechet_distance_real_split")
+        rough, rough_real = e.get("roughness"), e.get("roughness_real")
+        lines.append(
+            f"| {what} | {_pct(metrics['generated_accuracy']['test'])} | "
+            + (f"{frechet:.1f} ({split:.1f})" if frechet is not None else "—")
+            + " | "
+            + (f"{rough:.3f} ({rough_real:.3f})" if rough is not None else "—")
+            + " |"
+        )
+    return lines + [""]
+
+
 def report(
     run: str,
     out: str,
@@ -607,6 +649,7 @@ def report(
                 "",
             ]
     lines += beyond_section(run)
+    lines += recipes_section(out)
     lines += pose_section(run)
     i2s = {f for f, _, _ in I2S_RUNS}
     grids = [(n, f) for n, f in samples.items() if n not in i2s]

@@ -228,3 +228,29 @@ def test_the_report_rebuilds_from_its_archive_alone(tmp_path):
     assert "| I2S + DiffAugment + AC-GAN | 25.00% | 31.25% |" in rebuilt
     # A run with no picture anywhere gets no link.
     assert "fig11_spectrograms_acgan.png" not in rebuilt
+
+
+def test_the_recipes_section_quotes_the_avgan_runs_and_links_their_page(tmp_path):
+    """OUT/recipes/recipes.md present: its runs' test accuracy, Fréchet and roughness
+    are quoted beside the real references; a run not there yet says so."""
+    out = str(tmp_path / "results")
+    runs = os.path.join(out, "recipes", "runs")
+    _write(runs, "s2i-avgan-h", "metrics.json", {"generated_accuracy": {"test": 0.739}})
+    _write(
+        runs,
+        "s2i-avgan-h",
+        "evaluation.json",
+        {
+            "frechet_distance": 24.86,
+            "frechet_distance_real_split": 10.65,
+            "roughness": 0.0625,
+            "roughness_real": 0.0401,
+        },
+    )
+    with open(os.path.join(out, "recipes", "recipes.md"), "w") as f:
+        f.write("# Recipes\n")
+    lines = write_report.recipes_section(out)
+    assert "[recipes/recipes.md](recipes/recipes.md)" in lines[2]
+    assert "| S2I-C, 1,440 steps | 73.90% | 24.9 (10.7) | 0.062 (0.040) |" in lines
+    assert "| S2I-C, 2,880 steps | not run | — | — |" in lines
+    assert write_report.recipes_section(str(tmp_path / "elsewhere")) == []

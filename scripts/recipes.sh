@@ -85,4 +85,4 @@ run s2i-avgan-h-spectral-g-conv "${H[@]}" --d_norm=spectral --g_output=conv
 echo "wrote results/recipes/recipes.md and results/REPORT.md"
 }
 
-main "$@"
+main "$@"; exit  # never read past this line, even if the file changes meanwhile

@@ -429,7 +429,7 @@ class Config:
 # (results/recipes/recipes.md).
 RECIPES: dict[str, dict[str, dict[str, Any]]] = {
     "paper": {
-        "model": {"upsampling": "deconv"},
+        "model": {"upsampling": "deconv", "g_output": "upsample"},
         "train": {"learning_rate": 2e-4, "d_learning_rate": 0.0, "beta_1": 0.5, "beta_2": 0.999},
         "gan": {
             "loss": "bce",
@@ -442,7 +442,9 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
         },
     },
     "avgan": {
-        "model": {"upsampling": "resize"},
+        # g_output 'conv' is an option, not the recipe: with batch norm in D it trailed
+        # 'upsample' at 1,440 steps (results/recipes/recipes.md).
+        "model": {"upsampling": "resize", "g_output": "upsample"},
         # Two time-scale Adam with beta_1 0 (BigGAN's settings at this batch size).
         "train": {"learning_rate": 1e-4, "d_learning_rate": 4e-4, "beta_1": 0.0, "beta_2": 0.9},
         "gan": {
@@ -457,13 +459,11 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
     },
 }
 # What a recipe sets per direction: the DiffAugment policy (spectrograms only move in
-# time) and the S2I generator's output layer (I2S has one kind).
+# time, so a shift along the mels would change the pitch).
 RECIPE_BY_DIRECTION: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
-    "paper": {"s2i": {"model": {"g_output": "upsample"}}, "i2s": {}},
+    "paper": {"s2i": {}, "i2s": {}},
     "avgan": {
-        # g_output 'conv' is an option, not the recipe: with batch norm in D it trailed
-        # 'upsample' at 1,440 steps (results/recipes/recipes.md).
-        "s2i": {"model": {"g_output": "upsample"}, "gan": {"augment": "translation,cutout"}},
+        "s2i": {"gan": {"augment": "translation,cutout"}},
         "i2s": {"gan": {"augment": "time_translation,cutout"}},
     },
 }

@@ -23,6 +23,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
+import shutil
 
 from avgan.config import GAN_MODES, Config, GanConfig
 from avgan.data.files import write_text
@@ -243,6 +245,29 @@ def latest_checkpoint(model_dir: str) -> str:
     if not checkpoint:
         raise ModelDirError(f"no checkpoint in {folder}")
     return checkpoint
+
+
+def checkpoint_step(prefix: str) -> int:
+    """'.../checkpoints/ckpt-12' -> 12."""
+    return int(prefix.rsplit("-", 1)[1])
+
+
+# tf.train.Checkpoint writes a save's shards into '<prefix>_temp/' and merges them into
+# the prefix's files; a kill during the write leaves the folder behind.
+_PARTIAL_CHECKPOINT = re.compile(r"ckpt-\d+_temp")
+
+
+def remove_partial_checkpoints(model_dir: str) -> None:
+    """Deletes the 'ckpt-N_temp' folders of interrupted saves from MODEL_DIR/checkpoints
+    (those names only). Called as a run starts, before it saves anything; a save that
+    reuses the step would clear its folder itself, but a rerun with another
+    --checkpoint_every or fewer epochs may never save that step again."""
+    folder = path(model_dir, CHECKPOINT_DIR)
+    if not os.path.isdir(folder):
+        return
+    for name in os.listdir(folder):
+        if _PARTIAL_CHECKPOINT.fullmatch(name) and os.path.isdir(os.path.join(folder, name)):
+            shutil.rmtree(os.path.join(folder, name))
 
 
 # Encoders -----------------------------------------------------------------------------

@@ -538,12 +538,14 @@ class S2IGenerator(ConditionalGenerator):
             raise ValueError(f"unknown g_output {g_output!r}; valid: {', '.join(G_OUTPUTS)}")
         self.g_output = g_output
         self.stem = self.block(generator_stem(width, self.film), name="stem")
+        # 'conv': one more upsampling, to w/2 features at 64x64, then 'to_rgb' draws.
+        hidden = (4 * width, 2 * width, width) + (
+            (max(width // 2, 1),) if g_output == "conv" else ()
+        )
+        ups = upsample_stack(hidden, upsampling, self.film)
         if g_output == "upsample":
-            ups = upsample_stack((4 * width, 2 * width, width), upsampling, self.film)
             ups += upsample(3, upsampling, "deconv4", activation="tanh")
         else:
-            channels = (4 * width, 2 * width, width, max(width // 2, 1))
-            ups = upsample_stack(channels, upsampling, self.film)
             ups.append(
                 keras.layers.Conv2D(
                     3,

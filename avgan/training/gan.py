@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
-import shutil
 import time
 
 import keras
@@ -205,7 +203,7 @@ class _Progress:
         if not self.seconds_at_step and os.path.exists(file):  # the earlier legs' entries
             self.seconds_at_step = _seconds_at_step(run_dir.read_json(file))
         seconds = round(self.seconds_before + self.elapsed(), 1)
-        on_disk = {_checkpoint_step(p) for p in self.manager.checkpoints}
+        on_disk = {run_dir.checkpoint_step(p) for p in self.manager.checkpoints}
         self.seconds_at_step = {
             **{k: v for k, v in self.seconds_at_step.items() if int(k) in on_disk},
             str(at_step): seconds,
@@ -286,7 +284,7 @@ def train_gan(config: Config, index: PairIndex, model_dir: str, verbose: int = 1
     if not config.is_gan:
         raise ValueError(f"mode={config.mode!r} is not a GAN mode")
     run_dir.claim(model_dir, config.mode, **run_dir.gan_identity(config))
-    _remove_partial_checkpoints(model_dir)
+    run_dir.remove_partial_checkpoints(model_dir)
     previous, done = _previous_run(config, model_dir, verbose)
     if done:
         return previous
@@ -383,29 +381,6 @@ def _seconds_at_step(progress: dict) -> dict[str, float]:
     """progress.json's seconds by step ({"3": 12.5, ...}); a file written before they
     were kept by step has those of its one step."""
     return progress.get("seconds_at_step", {str(progress["step"]): progress["seconds"]})
-
-
-def _checkpoint_step(prefix: str) -> int:
-    """'.../checkpoints/ckpt-12' -> 12."""
-    return int(prefix.rsplit("-", 1)[1])
-
-
-# tf.train.Checkpoint writes a save's shards into '<prefix>_temp/' and merges them into
-# the prefix's files; a kill during the write leaves the folder behind.
-_PARTIAL_CHECKPOINT = re.compile(r"ckpt-\d+_temp")
-
-
-def _remove_partial_checkpoints(model_dir: str) -> None:
-    """Deletes the 'ckpt-N_temp' folders of interrupted saves from MODEL_DIR/checkpoints
-    (those names only). Called as a run starts, before it saves anything; a save that
-    reuses the step would clear its folder itself, but a rerun with another
-    --checkpoint_every or fewer epochs may never save that step again."""
-    folder = run_dir.path(model_dir, run_dir.CHECKPOINT_DIR)
-    if not os.path.isdir(folder):
-        return
-    for name in os.listdir(folder):
-        if _PARTIAL_CHECKPOINT.fullmatch(name) and os.path.isdir(os.path.join(folder, name)):
-            shutil.rmtree(os.path.join(folder, name))
 
 
 def _write_sample_grid(

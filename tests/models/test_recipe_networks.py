@@ -40,6 +40,11 @@ def spectral_layers(model: keras.Model) -> dict[str, keras.layers.SpectralNormal
     }
 
 
+def avgan_s2i(**overrides) -> config_lib.Config:
+    """The tiny preset's S2I under the avgan recipe, with config sections overridden."""
+    return config_lib.preset("tiny").replace(mode="s2i").with_recipe("avgan").replace(**overrides)
+
+
 def discriminator(direction: str, seed: int = 0) -> tuple[keras.Model, tf.Tensor]:
     """The avgan recipe's discriminator (spectral norm, projection head), built, and a
     zero batch of its samples."""
@@ -114,12 +119,7 @@ def test_inference_calls_leave_the_normalised_kernels_alone():
 def test_the_spectral_discriminator_has_no_batch_norm_and_normalises_every_kernel():
     """make_discriminator with --d_norm=spectral: every weighted layer of D is wrapped
     (its kernels are the only trainable kernels) and there is no batch statistic."""
-    config = (
-        config_lib.preset("tiny")
-        .replace(mode="s2i")
-        .with_recipe("avgan")
-        .replace(gan=dict(d_norm="spectral"))
-    )
+    config = avgan_s2i(gan=dict(d_norm="spectral"))
     model = networks.make_discriminator(config)
     model((tf.zeros([1, 64, 64, 3]), tf.zeros([1, ENCODING])))
     kernels = {w.path for w in model.trainable_weights if w.path.endswith("kernel")}
@@ -133,8 +133,7 @@ def test_the_recipe_discriminator_is_the_batch_norm_projection_discriminator():
     """The avgan recipe's D (measured better than spectral norm at this budget): DCGAN's
     batch-normalised convolutions (3 BNs: none on the input layer), the projection head
     with plain dense layers, no spectral normalisation anywhere."""
-    config = config_lib.preset("tiny").replace(mode="s2i").with_recipe("avgan")
-    model = networks.make_discriminator(config)
+    model = networks.make_discriminator(avgan_s2i())
     model((tf.zeros([1, 64, 64, 3]), tf.zeros([1, ENCODING])))
     assert not spectral_layers(model) and isinstance(model.head, ProjectionHead)
     assert len([w for w in model.weights if w.path.endswith("moving_mean")]) == 3
@@ -330,13 +329,7 @@ def test_conv_output_draws_the_picture_with_a_3x3_convolution_at_full_resolution
     correlation of the features the layer receives."""
     from scipy.signal import correlate
 
-    config = (
-        config_lib.preset("tiny")
-        .replace(mode="s2i")
-        .with_recipe("avgan")
-        .replace(model=dict(g_output="conv"))
-    )
-    generator = networks.make_generator(config)
+    generator = networks.make_generator(avgan_s2i(model=dict(g_output="conv")))
     rng = np.random.default_rng(5)
     encoding = rng.uniform(0, 3, (BATCH, ENCODING)).astype(np.float32)
     z = rng.standard_normal((BATCH, Z_DIM)).astype(np.float32)

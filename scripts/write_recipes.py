@@ -218,14 +218,14 @@ def write(args) -> str:
         for f, what, flag in ABLATION
     ]
     lines += _table("run", ablation)
-    lines += _pictures(args, s2i_headline=True)
+    lines += _pictures(args)
     text = "\n".join(lines)
     with open(os.path.join(args.out, "recipes.md"), "w") as f:
         f.write(text)
     return text
 
 
-def _pictures(args, s2i_headline: bool) -> list[str]:
+def _pictures(args) -> list[str]:
     """Copies the avgan runs' sample grids into OUT and links them."""
     lines = ["## Sample grids", ""]
     for folder, caption in (

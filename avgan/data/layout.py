@@ -356,10 +356,6 @@ def _finite(text: str) -> float | None:
 def _integer(text: str) -> int | None:
     """int(text), also of an integral float ('48.0', as pandas writes); else None."""
     try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
         value = float(text)
     except ValueError:
         return None

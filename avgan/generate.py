@@ -40,17 +40,19 @@ def main(argv: list[str]) -> None:
     from avgan.models.i2s import to_log_mel_44
     from avgan.synthesis import log_mel_to_audio
 
+    wanted = "s2i" if FLAGS.sound else "i2s"
     try:
+        config = run_dir.read_config(FLAGS.model_dir)
+        # Before restoring: the encoders of a run of the other direction may be missing.
+        if config.is_gan and config.direction != wanted:
+            raise app.UsageError(
+                f"--model_dir {FLAGS.model_dir} is an {config.direction.upper()} model; "
+                f"--{'sound' if wanted == 's2i' else 'image'} needs an {wanted.upper()} one"
+            )
         restored = run_dir.restore(FLAGS.model_dir)
     except ValueError as e:
         raise app.UsageError(str(e)) from e
-    gan, direction = restored.sampler, restored.config.direction
-    wanted = "s2i" if FLAGS.sound else "i2s"
-    if direction != wanted:
-        raise app.UsageError(
-            f"{FLAGS.model_dir} is a {direction} model; "
-            f"--{'sound' if wanted == 's2i' else 'image'} needs a {wanted} one"
-        )
+    gan = restored.sampler
     z = tf.random.stateless_normal([1, gan.z_dim], [FLAGS.seed, 0])
     try:
         if wanted == "s2i":

@@ -218,6 +218,9 @@ def main(argv: list[str]) -> None:
         config = resolve_config()
     except ValueError as e:
         raise app.UsageError(_as_flag(str(e))) from e
+    for flag in ("sound_encoder", "image_encoder"):  # before any work is written
+        if FLAGS[flag].value and not os.path.isfile(FLAGS[flag].value):
+            raise app.UsageError(f"--{flag} {FLAGS[flag].value}: no such file")
     if config.is_gan and config.runtime.strategy == "multi_worker":
         from avgan.training.strategy import make_strategy
 
@@ -231,7 +234,10 @@ def main(argv: list[str]) -> None:
     from avgan.training.callbacks import NonFiniteLossError
 
     model_dir = FLAGS.model_dir or default_model_dir(config)
-    index = layout.read_layout(data_root(config))
+    try:
+        index = layout.read_layout(data_root(config))
+    except ValueError as e:  # not a data set: the message names the folder
+        raise app.UsageError(f"--data {e}" if config.data.root else str(e)) from e
     print(index.report())
     try:
         if config.is_gan:

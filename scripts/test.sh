@@ -6,9 +6,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# FluidSynth renders real instrument audio; Chromium runs the rating app's browser test
-# (driven by the Python playwright package, which uses this system browser).
-# setup.sh installs what is missing, creates $VENV and runs pip install -e '.[dev]'.
+# Said before anything is installed: what this machine gets, and why.
+cat <<'EOF'
+test.sh: the tests need Debian (apt) and Python 3.11. They render real instrument notes
+(Debian packages fluidsynth and timgm6mb-soundfont) and drive the rating app in a browser
+(Debian package chromium, through the playwright Python package); setup installs the
+missing packages as root with apt-get, then the project into a virtual environment
+(pip install -e '.[dev]'). The README says how to do each by hand. Then pytest runs.
+EOF
+# setup.sh lists what is missing, installs it, creates $VENV and runs pip install -e '.[dev]'.
 source scripts/setup.sh fluidsynth timgm6mb-soundfont chromium
 
+echo "test.sh: $VENV/bin/python -m pytest $*"
 exec "$VENV/bin/python" -m pytest "$@"

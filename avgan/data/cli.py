@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-from avgan.cli import flags_parser
+from avgan import cli
 
 PROG = "avgan-data"
 
@@ -54,7 +54,8 @@ def run(argv: list[str] | None = None) -> None:
         argv: the program name, the builder, then the builder's flags; default sys.argv.
 
     Exits with status 0 after printing the usage for -h/--help, 2 (usage on stderr) for
-    no builder or an unknown one, else as the builder's command line does.
+    no builder or an unknown one, 1 with one line for an error of the builder (see
+    `avgan.cli`), else as the builder's command line does.
     """
     argv = list(sys.argv if argv is None else argv)
     if len(argv) < 2:
@@ -71,9 +72,13 @@ def run(argv: list[str] | None = None) -> None:
     builder_argv = [f"{PROG} {name}", *argv[2:]]
     # absl names sys.argv[0] in its messages and lists that module's key flags under --help.
     sys.argv = builder_argv
+    cli.quiet_tensorflow(builder_argv)  # before the builder imports TensorFlow
     builder = importlib.import_module(module_name)
-    # The builder's docstring and flags under --help (exit 0), one-line flag errors.
-    builder.run(builder_argv, flags_parser=flags_parser(builder_argv[0], builder.__doc__))
+    # The builder's docstring and flags under --help (exit 0), one-line flag errors, and
+    # its errors (a folder it refuses, an unreadable file) as one line.
+    parser = cli.flags_parser(builder_argv[0], builder.__doc__)
+    with cli.one_line_errors(builder_argv[0]):
+        builder.run(builder_argv, flags_parser=parser)
 
 
 if __name__ == "__main__":

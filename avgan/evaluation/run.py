@@ -18,6 +18,8 @@ For a GAN run's model dir (`avgan.run_dir`), restored without the trainer:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import tensorflow as tf
 
@@ -48,8 +50,12 @@ def evaluate_gan(
     diversity_conditions: int = 32,
     draws: int = 8,
     seed: int = 0,
+    progress: Callable[[str], None] = lambda stage: None,
 ) -> dict:
     """Metrics of a GAN on `index` (see the module docstring).
+
+    `progress` is called with each stage's name as it starts (they take from seconds to
+    minutes on a CPU).
 
     Returns:
         {"accuracy": {"train", "test", and with an EMA generator "test_without_ema"},
@@ -71,16 +77,19 @@ def evaluate_gan(
         )
         for split in ("train", "validation")
     }
-    accuracy = {
-        name: generated_accuracy(gan, evaluator, datasets[split], direction, 10**6)
-        for name, split in (("train", "train"), ("test", "validation"))
-    }
+    accuracy = {}
+    for name, split in (("train", "train"), ("test", "validation")):
+        progress(f"accuracy: generating for the {name} conditions")
+        accuracy[name] = generated_accuracy(gan, evaluator, datasets[split], direction, 10**6)
     if getattr(gan, "ema_generator", None) is not None:
         # Whether the EMA copy helps: the same accuracy from the trained generator.
+        progress("accuracy: generating for the test conditions with the trained generator")
         accuracy["test_without_ema"] = generated_accuracy(
             gan, evaluator, datasets["validation"], direction, 10**6, use_ema=False
         )
+    progress("Fréchet distance and roughness: features of real and generated samples")
     real, fake, real_train, rough = _features_and_roughness(gan, evaluator, datasets, direction)
+    progress(f"diversity: {draws} noise draws for each of {diversity_conditions} test conditions")
     conditions = next(iter(datasets["validation"].unbatch().batch(diversity_conditions)))
     condition = conditions["sound"] if direction == "s2i" else conditions["image"]
 
@@ -172,9 +181,15 @@ def evaluate_pose(
     }
 
 
-def evaluate_dir(model_dir: str, draws: int, pose_epochs: int, pose_pictures: int = 4096) -> dict:
+def evaluate_dir(
+    model_dir: str,
+    draws: int,
+    pose_epochs: int,
+    pose_pictures: int = 4096,
+    progress: Callable[[str], None] = lambda stage: None,
+) -> dict:
     """Evaluates the GAN run in MODEL_DIR on the data it trained on; writes and returns
-    MODEL_DIR/evaluation.json.
+    MODEL_DIR/evaluation.json. `progress` is called with each stage as it starts.
 
     Raises:
         run_dir.ModelDirError: not a finished GAN run (no checkpoint, no encoder).
@@ -186,7 +201,10 @@ def evaluate_dir(model_dir: str, draws: int, pose_epochs: int, pose_pictures: in
 
     restored = run_dir.restore(model_dir)
     config, gan = restored.config, restored.sampler
+    which = "the EMA generator" if restored.uses_ema else "the trained generator (no EMA)"
+    progress(f"{config.mode}: {which} of {restored.checkpoint}")
     root = config.data.root or build.ensure_built(config.data.synthetic_preset, config.data.seed)
+    progress(f"reading the data set {root}")
     index = layout.read_layout(root, progress=False)
     evaluator = keras.models.load_model(run_dir.locate_encoder(model_dir, config, "evaluator"))
     instruments = list(config.gan.instruments) or None
@@ -206,9 +224,11 @@ def evaluate_dir(model_dir: str, draws: int, pose_epochs: int, pose_pictures: in
             "pose" if config.mode == "s2i_pose" else "instrument",
             draws=draws,
             seed=config.train.seed,
+            progress=progress,
         ),
     }
     if config.mode == "s2i_pose":
+        progress(f"pose fidelity: training the pose regressor ({pose_epochs} epochs)")
         result["pose"] = evaluate_pose(
             gan, index, config.gan.instruments[0], pose_epochs, drawn=pose_pictures
         )

@@ -18,7 +18,10 @@ import time
 
 from absl import app, flags
 
+from avgan import cli
 from avgan.data.synthetic import build, sheet
+
+PROG = "python -m avgan.data.synthetic"
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("out", None, "Output folder for the Sub-URMP layout.", required=True)
@@ -63,16 +66,21 @@ def main(argv: list[str]) -> None:
         print(f"contact sheet: {sheet.contact_sheet(FLAGS.out, path)}")
 
 
-def run(argv: list[str] | None = None, flags_parser=app.parse_flags_with_usage) -> None:
+def run(argv: list[str] | None = None, flags_parser=None) -> None:
     """The command line: parses the flags of `argv` (default sys.argv) and builds.
 
     Args:
         argv: the program name, then the flags; `--contact-sheet` may be dashed.
-        flags_parser: absl's flag parser (`avgan-data` passes one listing these flags
-            under --help).
+        flags_parser: absl's flag parser; default `avgan.cli.flags_parser` (this
+            docstring and the flags under --help, one-line flag errors). `avgan-data`
+            passes its own, naming `avgan-data synthetic`.
     """
     argv = _accept_dashed_contact_sheet(sys.argv if argv is None else argv)
-    app.run(main, argv=argv, flags_parser=flags_parser)
+    cli.quiet_tensorflow(argv)  # the build needs no TensorFlow today; quiet if it ever does
+    prog = PROG if flags_parser is None else argv[0]
+    parser = flags_parser or cli.flags_parser(prog, __doc__)
+    # `avgan-data` also catches a builder's errors; here for `python -m` alone.
+    app.run(cli.guard(main, prog), argv=argv, flags_parser=parser)
 
 
 if __name__ == "__main__":

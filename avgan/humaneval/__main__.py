@@ -104,9 +104,16 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
 
             run(args.study, args.db)
     except (FileNotFoundError, FileExistsError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {_message(e)}", file=sys.stderr)
         return 2
     return 0
+
+
+def _message(error: Exception) -> str:
+    """One line naming the file: 'PATH: No such file or directory', not '[Errno 2] ...'."""
+    if isinstance(error, OSError) and error.filename and error.strerror:
+        return f"{error.filename}: {error.strerror}"
+    return str(error)
 
 
 def serve(args: argparse.Namespace) -> None:

@@ -114,11 +114,17 @@ def _fail(prog: str, message: str, exitcode: int) -> None:
     sys.exit(exitcode)
 
 
+# Modules whose flags are not the command's: absl's own, and those TensorFlow defines on
+# import (a builder that imports it at module level would list its TPU flags).
+_FOREIGN_FLAGS = ("absl.", "tensorflow.", "tensorboard.", "keras.")
+
+
 def help_text(prog: str, doc: str | None) -> str:
-    """The command's docstring, then every flag it defined (absl's own left out)."""
+    """The command's docstring, then every flag it defined, then --verbose (this module's)."""
     sections = []
-    for module, defined in sorted(flags.FLAGS.flags_by_module_dict().items()):
-        if module.startswith("absl."):
+    by_module = flags.FLAGS.flags_by_module_dict().items()
+    for module, defined in sorted(by_module, key=lambda item: (item[0] == __name__, item[0])):
+        if module.startswith(_FOREIGN_FLAGS):
             continue
         for flag in defined:
             sections += textwrap.wrap(

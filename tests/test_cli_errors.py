@@ -66,3 +66,13 @@ def test_verbose_shows_the_traceback_before_the_line(capsys, monkeypatch):
 def test_a_bug_keeps_its_traceback():
     with pytest.raises(KeyError), cli.one_line_errors("prog"):
         raise KeyError("a bug")
+
+
+def test_help_leaves_out_the_flags_tensorflow_defines():
+    import tensorflow  # noqa: F401  (defines absl flags of its own, e.g. --tt_check_filter)
+    from tensorflow.python.tpu import tensor_tracer_flags  # noqa: F401
+
+    text = cli.help_text("prog", "Does a thing.\n")
+    assert text.startswith("Does a thing.\n\nflags of prog:\n")
+    assert "  --verbose  " in text
+    assert "--tt_" not in text and "--helpshort" not in text

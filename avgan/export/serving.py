@@ -10,11 +10,14 @@ server polling OUT never loads a half-written one.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
 
 import keras
 
@@ -37,19 +40,65 @@ def versions(model_root: str) -> list[int]:
     return sorted(int(d) for d in os.listdir(model_root) if re.fullmatch(r"\d+", d))
 
 
-def write_archive(archive: keras.export.ExportArchive, path: str, metadata: dict) -> str:
+class _WriterNotes(logging.Filter):
+    """Drops the INFO records TF's SavedModel writer logs (through absl) while writing.
+
+    One per signature reads "Function `default` contains input name(s) 7627, 7629, ...
+    with unsupported characters which will be renamed to unknown, unknown_0, ...": the
+    names are not the signatures' inputs (those stay waveform, image, seed, z) but the
+    placeholders of the variables each signature function captures, which TF names by
+    number and renames in the function library; several hundred characters, nothing a
+    user can act on. The others are sharding times and "Assets written to" the
+    temporary folder that is renamed right after; the export prints where the model is.
+    Warnings and errors pass.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.INFO
+
+
+@contextlib.contextmanager
+def _quiet_writer() -> Iterator[None]:
+    loggers, quiet = [logging.getLogger("absl"), logging.getLogger("tensorflow")], _WriterNotes()
+    for logger in loggers:
+        logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(quiet)
+
+
+def write_archive(
+    archive: keras.export.ExportArchive,
+    path: str,
+    metadata: dict,
+    check: Callable[[str], dict | None] | None = None,
+) -> str:
     """Writes the SavedModel atomically: into a hidden temporary folder beside `path`
     (TF Serving ignores non-integer names) and renamed when complete, so a server
-    polling the folder never loads a half-written version."""
+    polling the folder never loads a half-written version.
+
+    Args:
+        check: called with the written temporary folder before the rename; returns
+            None or a dict added to the metadata. An exception from it (a parity
+            refusal) leaves nothing at `path`.
+    """
     parent = os.path.dirname(os.path.abspath(path))
+    made_parent = not os.path.isdir(parent)
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(dir=parent, prefix=".tmp-")
     try:
-        archive.write_out(tmp, verbose=False)
+        with _quiet_writer():
+            archive.write_out(tmp, verbose=False)
+        extra = check(tmp) if check is not None else None
+        metadata = {**metadata, **(extra or {})}
         write_text(os.path.join(tmp, METADATA_FILE), json.dumps(metadata, indent=2))
         os.rename(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if made_parent and not os.listdir(parent):
+            os.rmdir(parent)  # a refused first version leaves no empty model folder
         raise
     return path
 
@@ -60,6 +109,7 @@ def export_saved_model(
     name: str | None = None,
     version: int | None = None,
     max_batch: int = DEFAULT_MAX_BATCH,
+    check: Callable[[str], dict | None] | None = None,
 ) -> str:
     """Writes OUT/<name>/<version>/ (TF Serving's layout); returns that path.
 
@@ -68,6 +118,7 @@ def export_saved_model(
         version: default one more than the newest version there (1 for the first).
         max_batch: the most examples a signature takes in one call, enforced in the
             graph and recorded in the metadata.
+        check: run on the written SavedModel before it becomes visible (`write_archive`).
 
     Raises:
         ExportError: the version exists already, or max_batch is not positive.
@@ -95,7 +146,7 @@ def export_saved_model(
         "chunk_samples": CHUNK_SAMPLES,
         "max_batch": max_batch,
     }
-    return write_archive(build_archive(restored, max_batch), path, metadata)
+    return write_archive(build_archive(restored, max_batch), path, metadata, check)
 
 
 def write_models_config(out: str, config_file: str, serving_root: str = "/models") -> str:

@@ -271,6 +271,15 @@ def build_archive(
     return archive
 
 
+def keep_float_scopes(restored: RestoredRun) -> tuple[str, ...]:
+    """The name scopes whose ops stay float in the int8 TFLite model: the sound encoder's
+    feature layer (STFT, mel filterbank, log), whose input spans too many orders of
+    magnitude for one int8 scale (`avgan.export.float_ops`). () for I2S, whose picture
+    input and generator quantise within tolerance."""
+    features = getattr(restored.sampler.encoder, "features", None)
+    return (features.name,) if isinstance(features, keras.layers.Layer) else ()
+
+
 def build_tflite_archive(restored: RestoredRun) -> keras.export.ExportArchive:
     """The ExportArchive the TFLite models are converted from: one `serving_default`
     signature with the noise as an input (TFLite has no stateless random ops) and no

@@ -9,15 +9,19 @@ in a fresh child.
 Variants:
     float32  no optimisation: the reference, parity with Keras to ~1e-5
     float16  weights stored as float16 (half the size), computed in float32
-    int8     dynamic-range quantisation: int8 weights, activations quantised on the fly
+    int8     dynamic-range quantisation: int8 weights, activations quantised on the fly,
+             except the ops under `keep_float` name scopes (the S2I sound encoder's
+             log-mel front end), which stay float (`avgan.export.float_ops`)
 
 Each conversion tries TFLite's builtin ops first and falls back to SELECT_TF_OPS (the
 Flex delegate: needs the full TF runtime) only when the builtins cannot express the
 graph; the manifest says which was needed. The file is smoke-run once on zeros in the
-child, so a model that converts but cannot run is reported too.
+child, so a model that converts but cannot run is reported too; whether it computes
+what the Keras generator computes is `avgan.export.parity`'s check, in the parent.
 
 Worker usage (what `convert` spawns; also usable by hand):
-    python -m avgan.export.tflite --saved_model DIR --out_dir DIR --variants float32,int8
+    python -m avgan.export.tflite --saved_model DIR --out_dir DIR --variants float32,int8 \
+        [--keep_float sound_features]
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ class Result:
     bytes: int = 0
     select_tf_ops: bool = False
     error: str = ""
+    float_ops: list[str] = dataclasses.field(default_factory=list)  # int8: kept in float
+    parity: dict = dataclasses.field(default_factory=dict)  # set by the export's check
 
 
 def tflite_path(out_dir: str, variant: str) -> str:
@@ -71,9 +77,13 @@ def _converter(saved_model: str, variant: str, select_tf_ops: bool):
     return converter
 
 
-def convert_variant(saved_model: str, variant: str, out_dir: str) -> Result:
-    """Converts one variant in this process (builtins, else with SELECT_TF_OPS)."""
+def convert_variant(
+    saved_model: str, variant: str, out_dir: str, keep_float: tuple[str, ...] = ()
+) -> Result:
+    """Converts one variant in this process (builtins, else with SELECT_TF_OPS); for
+    int8 the ops under the `keep_float` name scopes stay float."""
     from avgan.data.files import write_bytes
+    from avgan.export.float_ops import keep_float as dequantize_scopes
 
     if variant not in VARIANTS:
         raise ValueError(f"unknown TFLite variant {variant!r}; valid: {', '.join(VARIANTS)}")
@@ -84,10 +94,13 @@ def convert_variant(saved_model: str, variant: str, out_dir: str) -> Result:
             flatbuffer, select = _converter(saved_model, variant, True).convert(), True
         except Exception:  # noqa: BLE001
             raise builtin_error from None
+    float_ops = []
+    if variant == "int8":
+        flatbuffer, float_ops = dequantize_scopes(flatbuffer, keep_float)
     path = tflite_path(out_dir, variant)
     write_bytes(path, flatbuffer)
     smoke_run(path)
-    return Result(variant, path, len(flatbuffer), select)
+    return Result(variant, path, len(flatbuffer), select, float_ops=float_ops)
 
 
 def load_interpreter(path: str, num_threads: int | None = None):
@@ -121,7 +134,9 @@ def _emit(kind: str, payload) -> None:
     print(f"{_TAG} {kind} {json.dumps(payload)}", flush=True)
 
 
-def worker(saved_model: str, out_dir: str, variants: list[str]) -> int:
+def worker(
+    saved_model: str, out_dir: str, variants: list[str], keep_float: tuple[str, ...] = ()
+) -> int:
     """The child's loop: START before each variant, DONE or FAIL after it."""
     os.makedirs(out_dir, exist_ok=True)
     failed = 0
@@ -131,7 +146,8 @@ def worker(saved_model: str, out_dir: str, variants: list[str]) -> int:
         if crash == variant:
             os.abort()
         try:
-            _emit("DONE", dataclasses.asdict(convert_variant(saved_model, variant, out_dir)))
+            result = convert_variant(saved_model, variant, out_dir, keep_float)
+            _emit("DONE", dataclasses.asdict(result))
         except Exception as e:  # noqa: BLE001 - reported to the parent, named by variant
             failed += 1
             message = f"{type(e).__name__}: {e}".strip()
@@ -157,12 +173,17 @@ def convert(
     variants: tuple[str, ...] | list[str] = VARIANTS,
     timeout: float = 900.0,
     raise_errors: bool = True,
+    keep_float: tuple[str, ...] | list[str] = (),
 ) -> dict[str, Result]:
     """Converts `saved_model` (a `build_tflite_archive` SavedModel) to each variant in
     child processes; writes OUT_DIR/<variant>.tflite and OUT_DIR/manifest.json.
 
     A child that dies (abort, segfault, timeout) fails only the variant it was
     converting; the rest go to a new child.
+
+    Args:
+        keep_float: name scopes whose ops stay float in the int8 variant
+            (`avgan.export.signatures.keep_float_scopes`).
 
     Raises:
         TFLiteError: when raise_errors and a variant failed; the message names each
@@ -176,6 +197,7 @@ def convert(
     while pending:
         cmd = [sys.executable, "-m", "avgan.export.tflite", "--saved_model", saved_model]
         cmd += ["--out_dir", out_dir, "--variants", ",".join(pending)]
+        cmd += ["--keep_float", ",".join(keep_float)]
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
         started = None
         try:
@@ -209,7 +231,7 @@ def convert(
             for v in pending:
                 results[v] = Result(v, error=f"the converter process failed to start:\n{tail}")
         pending = [v for v in pending if v not in results]
-    _write_manifest(out_dir, results)
+    write_manifest(out_dir, results)
     failures = [r for r in results.values() if r.error]
     if failures and raise_errors:
         raise TFLiteError(
@@ -218,7 +240,8 @@ def convert(
     return results
 
 
-def _write_manifest(out_dir: str, results: dict[str, Result]) -> None:
+def write_manifest(out_dir: str, results: dict[str, Result]) -> None:
+    """Updates OUT_DIR/manifest.json with these variants' entries (others kept)."""
     from avgan.data.files import write_text
 
     existing = {}
@@ -241,13 +264,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--saved_model", required=True)
     parser.add_argument("--out_dir", required=True)
     parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--keep_float", default="", help="name scopes kept float in int8")
     args = parser.parse_args(argv)
     variants = [v for v in args.variants.split(",") if v]
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
         parser.error(f"unknown variant(s) {unknown}; valid: {', '.join(VARIANTS)}")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    return worker(args.saved_model, args.out_dir, variants)
+    keep_float = tuple(s for s in args.keep_float.split(",") if s)
+    return worker(args.saved_model, args.out_dir, variants, keep_float)
 
 
 if __name__ == "__main__":

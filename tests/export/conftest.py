@@ -1,10 +1,16 @@
-"""Tiny GAN runs trained for one step, in train_gan's layout, and their exports.
+"""Tiny GAN runs trained for one step, in train_gan's layout, their exports, and a
+small data set of real-shaped pairs to compare the exports on.
 
 A run directory holds config.json, the condition encoder under
 encoders/<kind>/encoder.keras (where train_gan trains it) and checkpoints/ written by a
 CheckpointManager with the run directory's checkpoint layout (`avgan.run_dir`). The
 models are width 8 (the tiny preset) and the encoders untrained: export correctness
 does not depend on what they learned.
+
+`parity_data` is a Sub-URMP-layout folder whose sounds are FluidSynth-rendered notes
+(tests/conftest.py's instrument_chunks) and whose pictures are drawn by the synthetic
+ensemble's renderer: real-shaped conditions, with the silences, loud partials and flat
+backgrounds that zeros or random noise lack (docs/export.md, "Parity").
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import tensorflow as tf
 
 from avgan import config as config_lib
 from avgan import run_dir
-from avgan.export import serving, signatures, tflite
+from avgan.export import heldout, serving, signatures, tflite
 from avgan.models.encoders import ImageClassifier, SoundClassifier
 from avgan.training import gan as gan_lib
 
@@ -77,6 +83,43 @@ def make_run(
     return gan
 
 
+# The synthetic renderer's instruments for tests/conftest.py's INSTRUMENT_PROGRAMS.
+PARITY_INSTRUMENTS = ("violin", "cello", "trumpet", "flute", "clarinet")
+
+
+@pytest.fixture(scope="session")
+def parity_data(instrument_chunks, tmp_path_factory) -> str:
+    """A Sub-URMP layout: per instrument two train and two validation pairs, each a
+    0.5 s rendered chunk and a drawn 64x64 picture of a player."""
+    from PIL import Image
+
+    from avgan.data.synthetic import draw
+    from avgan.data.synthetic.instruments import instrument, pose_for
+    from tests.data.layout_fixture import wav_bytes
+
+    root = tmp_path_factory.mktemp("parity_data")
+    chunks = instrument_chunks.reshape(len(PARITY_INSTRUMENTS), -1, 22050)
+    for i, name in enumerate(PARITY_INSTRUMENTS):
+        player = draw.random_player(np.random.default_rng([7, i]), name)
+        room = draw.random_room(np.random.default_rng([8, i]))
+        for k, pitch in enumerate((55, 62, 67, 72)):
+            split = "train" if k < 2 else "validation"
+            stem = f"{name}01_{k}" if k < 2 else f"{name}02_{k}"
+            pose = pose_for(instrument(name), pitch, 0.3, k)
+            pixels = draw.draw_frame(name, player, room, pose, (k - 1.5, 0.0))
+            for sub in ("img", "chunk"):
+                os.makedirs(root / sub / split / name, exist_ok=True)
+            Image.fromarray(pixels).save(root / "img" / split / name / f"{stem}.png")
+            (root / "chunk" / split / name / f"{stem}.wav").write_bytes(wav_bytes(chunks[i, k]))
+    return str(root)
+
+
+def held_out(model_dir: str, parity_data: str) -> heldout.Conditions:
+    """The parity conditions the export draws for this run: every validation pair."""
+    config = run_dir.read_config(model_dir)
+    return heldout.conditions(config, count=heldout.DEFAULT_PAIRS, root=parity_data)
+
+
 @dataclasses.dataclass
 class Exported:
     direction: str
@@ -103,8 +146,12 @@ def exported(tmp_path_factory) -> dict[str, Exported]:
         source = os.path.join(tflite_dir, "source_saved_model")
         serving.write_archive(signatures.build_tflite_archive(restored), source, {})
 
-        def work(direction=direction, source=source, tflite_dir=tflite_dir):
-            conversions[direction] = tflite.convert(source, tflite_dir, raise_errors=False)
+        keep_float = signatures.keep_float_scopes(restored)
+
+        def work(direction=direction, source=source, tflite_dir=tflite_dir, keep=keep_float):
+            conversions[direction] = tflite.convert(
+                source, tflite_dir, raise_errors=False, keep_float=keep
+            )
 
         threads.append(threading.Thread(target=work))
         threads[-1].start()

@@ -75,14 +75,30 @@ def test_run_executes_the_signatures(cli_runs):
     assert waveform.shape == (1, 22050) and np.isfinite(waveform).all()
 
 
-def test_export_main_writes_a_new_version_and_the_config(exported, tmp_path):
+def test_export_main_writes_everything_under_out(exported, parity_data, tmp_path, capsys):
+    """OUT nested in another folder: the SavedModel, models.config and the TFLite files
+    land under OUT and nothing beside it (before, models.config and tflite/ went to
+    OUT's parent)."""
+    pytest.importorskip("ai_edge_litert.interpreter")
+    parent = tmp_path / "outer"
+    out = parent / "models"
     flags = export_main.FLAGS
-    argv = ["export_main", f"--model_dir={exported['s2i'].model_dir}"]
-    argv += [f"--out={tmp_path / 'models'}", "--name=sound2image", "--version=7"]
+    argv = ["export_main", f"--model_dir={exported['s2i'].model_dir}", f"--out={out}"]
+    argv += ["--name=sound2image", "--version=7", f"--parity_data={parity_data}"]
+    argv += ["--tflite", "--tflite_variants=float32"]
     flags(argv)
     try:
         assert export_main.main([]) == 0
     finally:
         flags.unparse_flags()
-    assert os.path.isfile(tmp_path / "models" / "sound2image" / "7" / "saved_model.pb")
-    assert 'base_path: "/models/sound2image"' in (tmp_path / "models.config").read_text()
+    assert os.listdir(parent) == ["models"]
+    assert sorted(os.listdir(out)) == ["models.config", "sound2image", "tflite"]
+    assert os.path.isfile(out / "sound2image" / "7" / "saved_model.pb")
+    assert 'base_path: "/models/sound2image"' in (out / "models.config").read_text()
+    assert 'name: "tflite"' not in (out / "models.config").read_text()
+    tflite_dir = out / "tflite" / "sound2image" / "7"
+    assert sorted(os.listdir(tflite_dir)) == ["float32.tflite", "manifest.json"]
+    printed = capsys.readouterr().out
+    table = printed[printed.index("Parity with the Keras generator on 10 held-out pairs") :]
+    assert [line.split()[0] for line in table.splitlines()[2:]] == ["saved_model", "float32"]
+    assert all(line.endswith("ok") for line in table.splitlines()[2:])

@@ -98,9 +98,10 @@ def test_the_default_limit_is_recorded(exported):
             assert json.load(f)["max_batch"] == 256
 
 
-def test_export_main_max_batch_sets_the_limit(exported, tmp_path, capsys):
+def test_export_main_max_batch_sets_the_limit(exported, parity_data, tmp_path, capsys):
+    """Also: the export's parity check feeds the SavedModel max_batch pairs at a time."""
     argv = ["export_main", f"--model_dir={exported['s2i'].model_dir}"]
-    argv += [f"--out={tmp_path / 'models'}", "--max_batch=3"]
+    argv += [f"--parity_data={parity_data}", f"--out={tmp_path / 'models'}", "--max_batch=3"]
     export_main.FLAGS(argv)
     try:
         assert export_main.main([]) == 0

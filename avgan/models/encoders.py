@@ -17,6 +17,7 @@ import keras
 from avgan.models.layers import PixelScaling, SoundFeatures, standardize
 
 L2 = 0.015
+POOLINGS = ("global", "flatten")
 
 
 def _filters(base: int, scale: float) -> int:
@@ -144,6 +145,13 @@ class ImageClassifier(keras.Model):
         num_classes: instruments.
         scale: filter-count multiplier (1.0: 32-32-64-64-128-128 filters).
         encoding_dim: size of the encoding layer (128).
+        pooling: how the last 8x8 feature map reaches the FC layers. 'global' (default):
+            its average and its maximum over positions, concatenated. 'flatten': every
+            position (the paper's Fig. 5, and every encoder saved before 2026-12-02).
+            Measured on `small` (60 epochs, cosine decay, held-out recordings): flatten
+            fits 88% of its training pictures and names 87.9% of held-out ones; global
+            fits 99.6% and names 93.0%, its errors mostly violin/viola (a viola is a
+            violin 1.16x larger, and players vary 1.29x in size).
     """
 
     def __init__(
@@ -153,10 +161,13 @@ class ImageClassifier(keras.Model):
         encoding_dim: int = 128,
         dropout: float = 0.5,
         augment: bool = True,
+        pooling: str = "global",
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.num_classes, self.scale = num_classes, scale
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling={pooling!r}: expected one of {', '.join(POOLINGS)}")
+        self.num_classes, self.scale, self.pooling = num_classes, scale, pooling
         self.encoding_dim, self.dropout, self.augment = encoding_dim, dropout, augment
         self.pixels = PixelScaling()
         # Training-time only: shifts and zoom, so the classifier sees players placed
@@ -181,6 +192,8 @@ class ImageClassifier(keras.Model):
             if i % 2 == 1:  # pool after each pair: 64 -> 32 -> 16 -> 8
                 self.convs.append(keras.layers.MaxPooling2D(2))
         self.flatten = keras.layers.Flatten()
+        self.average = keras.layers.GlobalAveragePooling2D()
+        self.maximum = keras.layers.GlobalMaxPooling2D()
         self.fc1 = keras.layers.Dense(256, activation="relu", name="fc1")
         self.drop1 = keras.layers.Dropout(dropout)
         self.fc2 = keras.layers.Dense(encoding_dim, activation="relu", name="encoding")
@@ -193,8 +206,11 @@ class ImageClassifier(keras.Model):
         if training:
             x = _apply(self.augmentation, x, training)
         x = _apply(self.convs, x, training)
-        x = self.fc1(self.flatten(x))
-        return self.fc2(self.drop1(x, training=training))
+        if self.pooling == "global":
+            x = keras.ops.concatenate([self.average(x), self.maximum(x)], axis=-1)
+        else:
+            x = self.flatten(x)
+        return self.fc2(self.drop1(self.fc1(x), training=training))
 
     def call(self, image, training: bool = False):
         return self.fc3(self.drop2(self.encode(image, training=training), training=training))
@@ -207,4 +223,10 @@ class ImageClassifier(keras.Model):
             "encoding_dim": self.encoding_dim,
             "dropout": self.dropout,
             "augment": self.augment,
+            "pooling": self.pooling,
         }
+
+    @classmethod
+    def from_config(cls, config):
+        # Encoders saved before `pooling` existed flattened their last feature map.
+        return cls(**{"pooling": "flatten", **config})

@@ -87,3 +87,31 @@ def test_image_classifier_save_load(tmp_path, pictures):
     model.save(tmp_path / "i.keras")
     loaded = keras.models.load_model(tmp_path / "i.keras")
     np.testing.assert_array_equal(loaded.encode(pictures).numpy(), model.encode(pictures).numpy())
+
+
+def test_image_classifier_global_pooling_is_mean_and_max_of_the_last_map(pictures):
+    model = ImageClassifier(7, scale=TINY, augment=False)
+    model(pictures)
+    x = model.pixels(pictures)
+    for layer in model.convs:
+        x = layer(x, training=False)
+    features = np.concatenate([x.numpy().mean(axis=(1, 2)), x.numpy().max(axis=(1, 2))], axis=-1)
+    assert model.fc1.kernel.shape[0] == features.shape[-1] == 2 * x.shape[-1]
+    expected = np.maximum(features @ model.fc1.kernel.numpy() + model.fc1.bias.numpy(), 0)
+    expected = np.maximum(expected @ model.fc2.kernel.numpy() + model.fc2.bias.numpy(), 0)
+    np.testing.assert_allclose(model.encode(pictures).numpy(), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_image_classifier_saved_before_pooling_existed_loads_as_flatten(tmp_path, pictures):
+    # An encoder saved before the `pooling` field: its config has no such key.
+    model = ImageClassifier(7, scale=TINY, pooling="flatten")
+    model(pictures)
+    config = model.get_config()
+    del config["pooling"]
+    old = ImageClassifier.from_config(config)
+    old(pictures)
+    old.set_weights(model.get_weights())
+    assert old.pooling == "flatten" and old.fc1.kernel.shape[0] == 8 * 8 * model.convs[-4].filters
+    np.testing.assert_array_equal(old.encode(pictures).numpy(), model.encode(pictures).numpy())
+    with pytest.raises(ValueError, match="pooling='mean'"):
+        ImageClassifier(7, pooling="mean")

@@ -90,6 +90,15 @@ def test_image_classifier_fits_and_reports_held_out_accuracy(index, tmp_path):
     images, labels = next(iter(pipeline.image_dataset(index, "train", 64, shuffle=False)))
     predicted = np.argmax(model(images, training=False).numpy(), axis=-1)
     assert np.mean(predicted == labels.numpy()) > 0.5  # chance: 1/3
+    # The file kept is the last epoch's (not the one that scored best on the held-out
+    # split it is then judged on): each epoch has its own step on the cosine schedule.
+    rate = TINY.train.classifier_learning_rate
+    last = rate * 0.5 * (1 + np.cos(np.pi * 19 / 20))
+    assert classifiers.cosine_epochs(rate, 20)(19) == pytest.approx(last)
+    assert classifiers.cosine_epochs(rate, 20)(0) == pytest.approx(rate)
+    kept_rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+    assert kept_rate == pytest.approx(last, rel=1e-5)
+    assert model.pooling == "global"
 
 
 def test_autoencoder_trains_four_stacks_and_resumes(index, tmp_path):

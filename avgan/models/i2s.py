@@ -28,6 +28,7 @@ from avgan.models.s2i import (
     LEAK,
     ConditionalGenerator,
     MatchingDiscriminator,
+    NearestUpSampling2D,
     batch_norm,
     check_upsampling,
     downsample,
@@ -110,7 +111,7 @@ def rectangular_upsample(channels: int, upsampling: str, name: str, **kwargs) ->
     if check_upsampling(upsampling) == "deconv":
         return rectangular_deconv(channels, name, **kwargs)
     return [
-        keras.layers.UpSampling2D((2, 1), interpolation="nearest", name=f"{name}_resize"),
+        NearestUpSampling2D((2, 1), name=f"{name}_resize"),
         keras.layers.ZeroPadding2D(1),
         keras.layers.Conv2D(
             channels,

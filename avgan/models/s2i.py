@@ -168,6 +168,36 @@ def check_upsampling(upsampling: str) -> str:
     return upsampling
 
 
+@keras.saving.register_keras_serializable(package="avgan")
+class NearestUpSampling2D(keras.layers.UpSampling2D):
+    """`keras.layers.UpSampling2D(size, interpolation="nearest")` whose output keeps a
+    static height and width: the same values, no weights, the same config.
+
+    Keras copies rows and columns with `tf.repeat`, a reshape to a shape computed at run
+    time: with the batch dimension dynamic, the TFLite converter cannot infer the
+    output's height, and the convolution after it stays a TF op (Flex `Conv2D`, which
+    plain LiteRT cannot run). Here each pixel is copied by concatenation and a reshape
+    to constant sizes ([-1, rows * h, cols * w, c]), which every converter follows.
+    """
+
+    def __init__(self, size=(2, 2), **kwargs):
+        kwargs["interpolation"] = "nearest"
+        super().__init__(size, **kwargs)
+
+    def call(self, inputs):
+        _, height, width, channels = inputs.shape
+        if self.data_format != "channels_last" or None in (height, width, channels):
+            return super().call(inputs)
+        rows, cols = self.size
+        x = inputs
+        if cols > 1:  # [b, h, w, cols * c]: pixel j's copies side by side, then as columns
+            x = tf.reshape(tf.concat([x] * cols, axis=-1), [-1, height, width * cols, channels])
+        if rows > 1:  # [b, h, rows * w', c]: row i's copies one after the other, then as rows
+            x = tf.concat([x] * rows, axis=2)
+            x = tf.reshape(x, [-1, height * rows, width * cols, channels])
+        return x
+
+
 def upsample(channels: int, upsampling: str, name: str, **kwargs) -> list:
     """Layers that take [h, w, c] to [2h, 2w, channels].
 
@@ -193,7 +223,7 @@ def upsample(channels: int, upsampling: str, name: str, **kwargs) -> list:
             )
         ]
     return [
-        keras.layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_resize"),
+        NearestUpSampling2D(2, name=f"{name}_resize"),
         keras.layers.Conv2D(
             channels, 3, padding="same", kernel_initializer=weight_init(), name=name, **kwargs
         ),

@@ -185,8 +185,10 @@ def run_command(main, define_flags, argv: list[str] | None = None, flags_parser=
     Args:
         main: absl main of the builder; define_flags: defines its flags (once per process).
         argv: the program name, then the flags; default sys.argv.
-        flags_parser: absl's flag parser, default `absl.app.parse_flags_with_usage`
-            (`avgan-data` passes `avgan.cli.flags_parser`: help with exit 0, one-line errors).
+        flags_parser: absl's flag parser, default `absl.app.parse_flags_with_usage`.
+            The command lines (`avgan-data urmp|inis` and `python -m avgan.data.urmp|inis`,
+            both through `avgan.data.cli.run_builder`) pass `avgan.cli.flags_parser`:
+            help with exit 0, one-line errors, TensorFlow's log silenced.
     """
     from absl import app
 

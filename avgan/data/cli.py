@@ -68,14 +68,24 @@ def run(argv: list[str] | None = None) -> None:
     if name not in BUILDERS:
         print(f"{PROG}: unknown builder {name!r}\n\n{usage()}", file=sys.stderr)
         sys.exit(2)
+    run_builder(name, argv[2:])
+
+
+def run_builder(name: str, args: list[str], prog: str | None = None) -> None:
+    """Runs builder `name` (a key of BUILDERS) on its flags `args`, as the command `prog`
+    (default `avgan-data NAME`; `python -m avgan.data.urmp|inis` pass their own).
+
+    TensorFlow's C++ log is silenced unless --verbose (set before the builder loads
+    TensorFlow); --help prints the builder's docstring and flags and exits 0; a flag
+    error is one line (exit 2), and an error of the builder (a folder it refuses, an
+    unreadable file) one line (exit 1; the traceback too with --verbose): `avgan.cli`.
+    """
     module_name = BUILDERS[name][0]
-    builder_argv = [f"{PROG} {name}", *argv[2:]]
+    builder_argv = [prog or f"{PROG} {name}", *args]
     # absl names sys.argv[0] in its messages and lists that module's key flags under --help.
     sys.argv = builder_argv
     cli.quiet_tensorflow(builder_argv)  # before the builder imports TensorFlow
     builder = importlib.import_module(module_name)
-    # The builder's docstring and flags under --help (exit 0), one-line flag errors, and
-    # its errors (a folder it refuses, an unreadable file) as one line.
     parser = cli.flags_parser(builder_argv[0], builder.__doc__)
     with cli.one_line_errors(builder_argv[0]):
         builder.run(builder_argv, flags_parser=parser)

@@ -55,3 +55,31 @@ def test_builder_help_lists_its_flags_in_a_subprocess():
     for flag in ("--out", "--preset", "--contact_sheet", "--workers"):
         assert flag in proc.stdout
     assert "--urmp" not in proc.stdout  # only the chosen builder is imported
+
+
+def _run_module(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", *args], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
+
+
+def test_python_m_urmp_help_exits_0_with_the_builders_doc_and_flags():
+    """`python -m avgan.data.urmp` goes through `run_builder` as `avgan-data urmp` does
+    (absl's own help exited 1); the package imports no TensorFlow, so this is quick."""
+    proc = _run_module("avgan.data.urmp", "--help")
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert proc.stdout.startswith("Build the Sub-URMP layout from a raw URMP download")
+    assert "flags of python -m avgan.data.urmp:" in proc.stdout
+    assert "--urmp" in proc.stdout and "--verbose" in proc.stdout
+
+
+def test_python_m_inis_errors_are_one_line(tmp_path):
+    """A folder the builder refuses is one line and exit 1 (run directly, it was a
+    traceback, after TensorFlow's log)."""
+    proc = _run_module(
+        "avgan.data.inis", f"--images={tmp_path}/none", f"--audio={tmp_path}", "--out=x"
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        f"python -m avgan.data.inis: {tmp_path}/none: no such folder"
+    ]

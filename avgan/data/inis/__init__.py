@@ -41,7 +41,6 @@ import zlib
 import numpy as np
 from tqdm import tqdm
 
-from avgan.data import audio
 from avgan.data.builder import (
     SPLITS,
     check_settings,
@@ -55,6 +54,7 @@ from avgan.data.builder import (
     to_64,
     write_pair,
 )
+from avgan.data.constants import CHUNK_SECONDS, IMAGE_SIZE
 from avgan.data.files import write_text
 
 FORMAT_VERSION = 1
@@ -77,6 +77,8 @@ def _categories(folder: str) -> set[str]:
 
 def _load_images(folder: str, problems: list[dict]) -> dict[str, np.ndarray]:
     """{file name: 64x64x3 uint8} of the readable images of one category folder."""
+    from avgan.data import audio  # TensorFlow: loaded when a build starts, not on import
+
     images = {}
     for name in _listdir(folder):
         path = os.path.join(folder, name)
@@ -125,7 +127,7 @@ def build_inis(images_dir: str | os.PathLike, audio_dir: str | os.PathLike,
     settings = {
         "format_version": FORMAT_VERSION, "source": "inis", "min_dbfs": min_dbfs,
         "seed": seed, "validation_fraction": validation_fraction,
-        "image_size": audio.IMAGE_SIZE,
+        "image_size": IMAGE_SIZE,
     }  # fmt: skip
     os.makedirs(os.path.join(root, ".parts"), exist_ok=True)
     check_settings(root, {
@@ -252,7 +254,7 @@ def _build_recording(root: str, audio_dir: str, images_dir: str, rec: dict, min_
         rows.append({
             "stem": stem, "split": split, "instrument": category,
             "recording": rec["recording"], "chunk": k,
-            "onset": f"{k * audio.CHUNK_SECONDS:.3f}", "dbfs": f"{loudness[k]:.2f}",
+            "onset": f"{k * CHUNK_SECONDS:.3f}", "dbfs": f"{loudness[k]:.2f}",
             "image_source": f"{category}/{image}", "audio_source": f"{category}/{rec['file']}",
         })  # fmt: skip
     return {"rows": rows, "chunks": len(chunks), "silent": len(chunks) - len(keep)}, None
@@ -290,9 +292,3 @@ def run(argv: list[str] | None = None, flags_parser=None) -> None:
     """The command line (`python -m avgan.data.inis`, `avgan-data inis`): see
     `avgan.data.builder.run_command`."""
     run_command(_main, _define_flags, argv, flags_parser)
-
-
-if __name__ == "__main__":
-    from avgan.data import inis
-
-    inis.run()

@@ -63,8 +63,6 @@ import av
 import numpy as np
 from tqdm import tqdm
 
-from avgan.data import audio
-from avgan.data.audio import CHUNK_SAMPLES as CHUNK_SAMPLES  # re-exported
 from avgan.data.builder import (
     check_settings,
     chunks_and_loudness,
@@ -77,6 +75,8 @@ from avgan.data.builder import (
     to_64,
     write_pair,
 )
+from avgan.data.constants import CHUNK_SAMPLES as CHUNK_SAMPLES  # re-exported
+from avgan.data.constants import CHUNK_SECONDS, IMAGE_SIZE
 from avgan.data.files import write_text
 
 FORMAT_VERSION = 1
@@ -378,11 +378,11 @@ def _build_piece(job: _Job) -> list[tuple[Track, dict | None, list[dict]]]:
             except ValueError as e:
                 problems.append(problem(t.notes, str(e).removeprefix(f"{t.notes}: ")))
         keep = [k for k, db in enumerate(loudness) if db >= job.min_dbfs]
-        pitches = {k: pitch_at(notes, k * audio.CHUNK_SECONDS) for k in keep}
+        pitches = {k: pitch_at(notes, k * CHUNK_SECONDS) for k in keep}
         loaded[t] = (chunks, loudness, keep, pitches, problems)
 
     needed = sorted({k for (_, _, keep, _, _) in loaded.values() for k in keep})
-    times = [k * audio.CHUNK_SECONDS for k in needed]
+    times = [k * CHUNK_SECONDS for k in needed]
     boxes = {t: crop_box(job.piece, t.track, job.crop_mode, job.crop_boxes) for t in loaded}
     images: dict[Track, dict[int, np.ndarray]] = {t: {} for t in loaded}
 
@@ -409,7 +409,7 @@ def _build_piece(job: _Job) -> list[tuple[Track, dict | None, list[dict]]]:
             ends = "has no frames" if last is None else f"ends at {last:.3f} s"
             problems.append(problem(job.piece.video, (
                 f"video {ends}: {len(missing)} chunk(s) of {os.path.basename(t.wav)} from "
-                f"{missing[0] * audio.CHUNK_SECONDS:.1f} s have no frame and were dropped"
+                f"{missing[0] * CHUNK_SECONDS:.1f} s have no frame and were dropped"
             )))  # fmt: skip
         for k in keep:
             if k not in images[t]:
@@ -419,7 +419,7 @@ def _build_piece(job: _Job) -> list[tuple[Track, dict | None, list[dict]]]:
             rows.append({
                 "stem": stem, "split": t.split, "instrument": t.instrument,
                 "recording": t.recording, "chunk": k,
-                "onset": f"{k * audio.CHUNK_SECONDS:.3f}", "pitch": pitches[k],
+                "onset": f"{k * CHUNK_SECONDS:.3f}", "pitch": pitches[k],
                 "dbfs": f"{loudness[k]:.2f}", "piece": t.piece, "track": t.track,
             })  # fmt: skip
         part = {
@@ -471,7 +471,7 @@ def build_urmp(urmp_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
     settings = {
         "format_version": FORMAT_VERSION, "source": "urmp", "min_dbfs": min_dbfs,
         "crop": crop if crop_mode != "file" else os.path.abspath(crop), "seed": seed,
-        "validation_fraction": validation_fraction, "image_size": audio.IMAGE_SIZE,
+        "validation_fraction": validation_fraction, "image_size": IMAGE_SIZE,
     }  # fmt: skip
     os.makedirs(os.path.join(root, ".parts"), exist_ok=True)
     check_settings(root, {"settings": {**settings, "crop_boxes": crop_boxes},
@@ -608,11 +608,3 @@ def run(argv: list[str] | None = None, flags_parser=None) -> None:
     """The command line (`python -m avgan.data.urmp`, `avgan-data urmp`): see
     `avgan.data.builder.run_command`."""
     run_command(_main, _define_flags, argv, flags_parser)
-
-
-if __name__ == "__main__":
-    # Run the imported module's functions, so worker processes unpickle
-    # avgan.data.urmp._Job rather than __main__._Job.
-    from avgan.data import urmp
-
-    urmp.run()

@@ -26,7 +26,7 @@ import os
 import re
 import shutil
 
-from avgan.config import GAN_MODES, Config, GanConfig
+from avgan.config import CLASSIFIER_MODES, GAN_MODES, Config, GanConfig
 from avgan.data.files import write_text
 
 CONFIG_FILE = "config.json"
@@ -178,6 +178,27 @@ def is_gan_run(model_dir: str) -> bool:
         return json.load(f).get("mode") in GAN_MODES
 
 
+def describe_mode(mode: str) -> str:
+    """A run of `mode`, for a message that it is not a GAN: 'an encoder run (mode
+    'image_classifier')', or 'a run of mode ...'."""
+    if mode in CLASSIFIER_MODES:
+        return f"an encoder run (mode {mode!r})"
+    return f"a run of mode {mode!r}"
+
+
+def _not_a_gan_run(model_dir: str) -> str:
+    """Why `model_dir` is not a GAN run, for a message: what its config.json says it
+    is, else that it holds none."""
+    try:
+        with open(path(model_dir, CONFIG_FILE)) as f:
+            mode = json.load(f).get("mode")
+    except (OSError, ValueError, AttributeError):
+        mode = None
+    if isinstance(mode, str) and mode:
+        return f"{describe_mode(mode)}, not a GAN run ({', '.join(GAN_MODES)})"
+    return "no GAN run (config.json) there"
+
+
 def gan_run_dirs(paths: list[str]) -> list[str]:
     """The GAN run dirs named, a pose parent (one run per instrument) expanded to its
     instrument dirs.
@@ -198,7 +219,7 @@ def gan_run_dirs(paths: list[str]) -> list[str]:
             else []
         )
         if not children:
-            raise ModelDirError(f"--model_dir {model_dir}: no GAN run (config.json) there")
+            raise ModelDirError(f"--model_dir {model_dir}: {_not_a_gan_run(model_dir)}")
         out += children
     return out
 
@@ -325,10 +346,12 @@ def locate_encoder(model_dir: str, config: Config, role: str) -> str:
     if os.path.exists(metrics):
         candidates.append(read_json(metrics).get("encoders", {}).get(role, ""))
     candidates += [given_encoder(config, kind), trained_encoder_dir(model_dir, kind)]
-    tried = []
+    tried = []  # in order, each path once (a path can be named twice, or be absolute)
     for candidate in filter(None, candidates):
         for option in (candidate, path(model_dir, candidate)):
             option = encoder_file(option)
+            if option in tried:
+                continue
             tried.append(option)
             if os.path.isfile(option):
                 return option
@@ -380,7 +403,7 @@ def restore(model_dir: str) -> RestoredRun:
     config = read_config(model_dir)
     if not config.is_gan:
         raise ModelDirError(
-            f"{model_dir} is a {config.mode!r} run, not a GAN ({', '.join(GAN_MODES)})"
+            f"{model_dir} is {describe_mode(config.mode)}, not a GAN run ({', '.join(GAN_MODES)})"
         )
     checkpoint = latest_checkpoint(model_dir)
     encoder = locate_encoder(model_dir, config, "condition")

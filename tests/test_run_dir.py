@@ -82,8 +82,16 @@ def test_gan_run_dirs_expand_a_pose_parent(tmp_path):
     _write(tmp_path / "encoder", "config.json", {"mode": "image_classifier"})
     found = run_dir.gan_run_dirs([str(tmp_path / "pose")])
     assert [os.path.basename(d) for d in found] == ["cello", "violin"]
-    with pytest.raises(run_dir.ModelDirError, match="no GAN run"):
-        run_dir.gan_run_dirs([str(tmp_path / "encoder")])
+    # A run of another mode is named as what it is, not as missing.
+    encoder = str(tmp_path / "encoder")
+    with pytest.raises(run_dir.ModelDirError) as error:
+        run_dir.gan_run_dirs([encoder])
+    assert str(error.value) == (
+        f"--model_dir {encoder}: an encoder run (mode 'image_classifier'), "
+        "not a GAN run (s2i, s2i_pose, i2s)"
+    )
+    with pytest.raises(run_dir.ModelDirError, match="no GAN run \\(config.json\\) there"):
+        run_dir.gan_run_dirs([str(tmp_path)])
 
 
 def test_encoders_are_found_where_the_run_said(tmp_path):
@@ -106,8 +114,16 @@ def test_encoders_are_found_where_the_run_said(tmp_path):
     _write(recorded, "encoder.keras", {})
     _write(model_dir, "metrics.json", {"encoders": {"condition": recorded}})
     assert run_dir.locate_encoder(model_dir, config, "condition").startswith(recorded)
-    with pytest.raises(run_dir.ModelDirError, match="no evaluator encoder .* tried: "):
+    with pytest.raises(run_dir.ModelDirError, match="no evaluator encoder .* tried: ") as error:
         run_dir.locate_encoder(model_dir, config, "evaluator")
+    # Each path once, in order: MODEL_DIR joined to an absolute path is that path (it
+    # was listed twice).
+    trained = run_dir.trained_encoder_dir(model_dir, "image_classifier")
+    assert str(error.value).split("tried: ")[1] == trained
+    named = config.replace(gan=dict(image_encoder=str(tmp_path / "none.keras")))
+    with pytest.raises(run_dir.ModelDirError) as error:
+        run_dir.locate_encoder(model_dir, named, "evaluator")
+    assert str(error.value).split("tried: ")[1] == f"{tmp_path / 'none.keras'}, {trained}"
     assert run_dir.encoder_kinds(config.replace(mode="i2s", gan=dict(variant="c"))) == {
         "condition": "image_classifier",
         "evaluator": "sound_classifier",
@@ -139,3 +155,14 @@ def test_a_legacy_run_restores_to_the_same_generator(tmp_path):
     }
     keys = {name.split("/")[0] for name, _ in tf.train.list_variables(now.checkpoint)}
     assert set(objects) <= keys  # the layout the trainer writes is the one defined here
+
+
+def test_restoring_an_encoder_run_says_what_it_is(tmp_path):
+    model_dir = str(tmp_path / "encoder")
+    run_dir.save_config(model_dir, config_lib.preset("tiny").replace(mode="image_classifier"))
+    with pytest.raises(run_dir.ModelDirError) as error:
+        run_dir.restore(model_dir)
+    assert str(error.value) == (
+        f"{model_dir} is an encoder run (mode 'image_classifier'), not a GAN run "
+        "(s2i, s2i_pose, i2s)"
+    )

@@ -85,8 +85,8 @@ def check_settings(root: str, record: dict, what: str) -> None:
         if found != record:
             keys = sorted(k for k in set(found) | set(record) if found.get(k) != record.get(k))
             raise ValueError(
-                f"{root} holds a {what} build with other settings or inputs (differs in: "
-                f"{', '.join(keys)}); choose another --out or delete it"
+                f"{root} holds a build made with other settings or inputs (builder: {what}; "
+                f"differs in: {', '.join(keys)}); choose another --out or delete it"
             )
         return
     write_text(path, json.dumps(record, indent=2))

@@ -15,10 +15,13 @@ A finished directory is not retrained: rerunning returns its metrics.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import math
 import os
 import time
+import warnings
 
 import keras
 import numpy as np
@@ -34,6 +37,42 @@ from avgan.models.encoders import ImageClassifier, SoundClassifier
 from avgan.run_dir import ENCODER_FILE
 
 PITCH_CLASSES = 128  # MIDI pitches
+
+# Keras UserWarnings that read like failures but are expected in every run here, as
+# regexes of their messages' start (`warnings.filterwarnings`); only these are hidden.
+EXPECTED_WARNINGS = (
+    # The tf.data input has no known length, so Keras runs one step past its end to find
+    # it: every batch was trained on and the epoch ends as it should.
+    r"Your input ran out of data; interrupting training",
+    # fit's default shuffle=True does not apply to a tf.data input; the pipeline
+    # shuffles the training split itself (avgan.data.pipeline).
+    r"`shuffle=True` was passed, but will be ignored since the data `x` was provided as "
+    r"a tf\.data\.Dataset",
+    # The encoders create their weights on the first call (the one that builds them
+    # below) and on loading; Keras's default build() then warns that it has none of its own.
+    r"`build\(\)` was called on layer '[^']*', however the layer does not have a "
+    r"`build\(\)` method implemented",
+)
+
+
+@contextlib.contextmanager
+def expected_warnings_hidden():
+    """Hides EXPECTED_WARNINGS (UserWarning) in the block; every other warning shows."""
+    with warnings.catch_warnings():
+        for message in EXPECTED_WARNINGS:
+            warnings.filterwarnings("ignore", message=message, category=UserWarning)
+        yield
+
+
+def _hiding_expected_warnings(train):
+    """A trainer that runs with `expected_warnings_hidden`."""
+
+    @functools.wraps(train)
+    def wrapped(*args, **kwargs):
+        with expected_warnings_hidden():
+            return train(*args, **kwargs)
+
+    return wrapped
 
 
 def _finished(model_dir: str) -> dict | None:
@@ -71,6 +110,7 @@ def _write_metrics(model_dir: str, metrics: dict) -> dict:
     return metrics
 
 
+@_hiding_expected_warnings
 def train_sound_classifier(
     config: Config, index: PairIndex, model_dir: str, pitch: bool = False, verbose: int = 1
 ) -> dict:
@@ -160,6 +200,7 @@ def _sound_accuracy(model, dataset, pitch: bool) -> dict:
     return result
 
 
+@_hiding_expected_warnings
 def train_image_classifier(
     config: Config, index: PairIndex, model_dir: str, verbose: int = 1
 ) -> dict:
@@ -227,6 +268,7 @@ def _stack_step(model: SoundAutoencoder, k: int, variables: list, optimizer):
     return step
 
 
+@_hiding_expected_warnings
 def train_sound_autoencoder(
     config: Config, index: PairIndex, model_dir: str, verbose: int = 1
 ) -> dict:

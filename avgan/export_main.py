@@ -75,7 +75,7 @@ class _Refused(Exception):
 
 def main(argv):
     del argv
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # TensorFlow's C++ log level is avgan.cli's (quiet unless --verbose), set before this.
     from avgan import run_dir
     from avgan.export import heldout, parity, serving, signatures, tflite
 

@@ -100,7 +100,12 @@ def bench_run(model_dir: str, work: str, args) -> list[dict]:
     tfl_dir = os.path.join(work, "tflite", name)
     source = os.path.join(tfl_dir, "source_saved_model")
     serving.write_archive(signatures.build_tflite_archive(restored), source, {})
-    results = tflite.convert(source, tfl_dir, args.variants, raise_errors=False)
+    # As the export converts: int8 keeps the S2I log-mel front end in float (the file
+    # avgan.export_main ships), builtins first.
+    keep_float = signatures.keep_float_scopes(restored)
+    results = tflite.convert(
+        source, tfl_dir, args.variants, raise_errors=False, keep_float=keep_float
+    )
     loaded = tf.saved_model.load(sm_path)
     signature = loaded.signatures[f"{direction}_z"]
     condition = "waveform" if direction == "s2i" else "image"

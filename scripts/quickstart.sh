@@ -26,8 +26,8 @@ stage 2 "building the synthetic data set in $DATA (first run only)"
 # classifier; the quickstart preset is the cpu preset (width 32) with short training.
 stage 3 "training the sound classifier (8 epochs) into $RUN/sound_classifier"
 "$PY" -m avgan.train --mode=sound_classifier --preset=cpu --epochs=8 --model_dir="$RUN/sound_classifier"
-stage 4 "training the image classifier (8 epochs) into $RUN/image_classifier"
-"$PY" -m avgan.train --mode=image_classifier --preset=cpu --epochs=8 --model_dir="$RUN/image_classifier"
+stage 4 "training the image classifier (20 epochs) into $RUN/image_classifier"
+"$PY" -m avgan.train --mode=image_classifier --preset=cpu --epochs=20 --model_dir="$RUN/image_classifier"
 stage 5 "training S2I-C ($EPOCHS epochs, the avgan recipe) into $RUN/s2i-c"
 "$PY" -m avgan.train --mode=s2i --variant=c --preset=cpu --epochs="$EPOCHS" \
   --sound_encoder="$RUN/sound_classifier/encoder.keras" \

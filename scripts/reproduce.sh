@@ -47,7 +47,7 @@ train() { "$PY" -m avgan.train --preset="$PRESET" --recipe=paper "$@"; }
 # the pose-aware pitch classifier, I2S's image classifier) and the evaluators.
 train --mode=sound_classifier --representation=lms --epochs=${SOUND_EPOCHS:-8} \
   --model_dir="$RUN/sound_classifier"
-train --mode=image_classifier --epochs=${IMAGE_EPOCHS:-20} --model_dir="$RUN/image_classifier"
+train --mode=image_classifier --epochs=${IMAGE_EPOCHS:-60} --model_dir="$RUN/image_classifier"
 SOUND="$RUN/sound_classifier/encoder.keras"
 IMAGE="$RUN/image_classifier/encoder.keras"
 

@@ -16,7 +16,6 @@ A finished directory is not retrained: rerunning returns its metrics.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import math
 import os
@@ -57,22 +56,12 @@ EXPECTED_WARNINGS = (
 
 @contextlib.contextmanager
 def expected_warnings_hidden():
-    """Hides EXPECTED_WARNINGS (UserWarning) in the block; every other warning shows."""
+    """Hides EXPECTED_WARNINGS (UserWarning) in the block, or in a function it decorates
+    (`@expected_warnings_hidden()`); every other warning shows."""
     with warnings.catch_warnings():
         for message in EXPECTED_WARNINGS:
             warnings.filterwarnings("ignore", message=message, category=UserWarning)
         yield
-
-
-def _hiding_expected_warnings(train):
-    """A trainer that runs with `expected_warnings_hidden`."""
-
-    @functools.wraps(train)
-    def wrapped(*args, **kwargs):
-        with expected_warnings_hidden():
-            return train(*args, **kwargs)
-
-    return wrapped
 
 
 def _finished(model_dir: str) -> dict | None:
@@ -110,7 +99,7 @@ def _write_metrics(model_dir: str, metrics: dict) -> dict:
     return metrics
 
 
-@_hiding_expected_warnings
+@expected_warnings_hidden()
 def train_sound_classifier(
     config: Config, index: PairIndex, model_dir: str, pitch: bool = False, verbose: int = 1
 ) -> dict:
@@ -200,7 +189,7 @@ def _sound_accuracy(model, dataset, pitch: bool) -> dict:
     return result
 
 
-@_hiding_expected_warnings
+@expected_warnings_hidden()
 def train_image_classifier(
     config: Config, index: PairIndex, model_dir: str, verbose: int = 1
 ) -> dict:
@@ -268,7 +257,7 @@ def _stack_step(model: SoundAutoencoder, k: int, variables: list, optimizer):
     return step
 
 
-@_hiding_expected_warnings
+@expected_warnings_hidden()
 def train_sound_autoencoder(
     config: Config, index: PairIndex, model_dir: str, verbose: int = 1
 ) -> dict:

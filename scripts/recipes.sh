@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The recipe measurement of issue #21: full-budget S2I-C and I2S runs of the `avgan`
-# recipe, the paper's and the reproduction's best variant with one set of encoders, the
-# S2I leave-one-out ablation of `avgan` at half the steps, then results/recipes/.
-# One run at a time; rerunning skips finished runs and resumes a killed one.
+# The recipe measurement of issue #21, with one set of encoders: the full-budget S2I-C
+# run of the `avgan` recipe, the S2I leave-one-out ablation of `avgan` at half the steps,
+# then the full-budget S2I-C and I2S runs of the paper's recipe, the reproduction's best
+# variant and `avgan`. One run at a time; after each, results/recipes/ and
+# results/REPORT.md are written again from the runs finished so far. Rerunning skips
+# finished runs and resumes a killed one.
 #   scripts/recipes.sh                 # ~6 h on 2 CPU cores
 # Environment: RUN (default runs/r21), ENCODERS (default runs/enc: the encoders,
 # trained here first when missing), PRESET (default cpu), SETUP=0 skips set-up,
@@ -24,7 +26,7 @@ export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-3}
 mkdir -p "$RUN"
 
 # The encoders. The image classifier, the judge of every S2I figure, gets 60 epochs:
-# 93.0% of held-out `small` pictures (docs/design.md §9).
+# 93.5% of held-out `small` pictures (docs/design.md §9).
 "$PY" -m avgan.train --preset="$PRESET" --mode=sound_classifier --representation=lms \
   --epochs=8 --model_dir="$ENCODERS/sound_classifier"
 "$PY" -m avgan.train --preset="$PRESET" --mode=image_classifier --epochs=60 \
@@ -44,6 +46,13 @@ run() {  # run NAME FLAGS...: train into $RUN/NAME, then evaluate it once
   if [ ! -f "$RUN/$name/evaluation.json" ]; then
     "$PY" -m avgan.evaluate --model_dir="$RUN/$name" > "$RUN/$name.eval.log" 2>&1
   fi
+  page  # after every run: a cut-off measurement keeps what it finished
+}
+
+page() {  # results/recipes from the runs finished so far, and REPORT.md, which quotes it
+  "$PY" scripts/write_recipes.py "$RUN" --reference results/runs --out results/recipes \
+    --encoders "$ENCODERS" > /dev/null
+  "$PY" scripts/write_report.py results/runs > /dev/null
 }
 
 # Full budget: 2,880 S2I steps (120 epochs of `small`), 864 I2S steps (36 epochs): the
@@ -51,18 +60,8 @@ run() {  # run NAME FLAGS...: train into $RUN/NAME, then evaluate it once
 # + AC-GAN), all judged by the same encoders.
 S=(--mode=s2i --variant=c --epochs=120 --eval_every=4)
 run s2i-c-avgan "${S[@]}" --recipe=avgan
-run s2i-c-paper "${S[@]}" --recipe=paper
-run s2i-c-paper-diffaugment-acgan "${S[@]}" --recipe=paper --augment=translation,cutout \
-  --aux_weight=1
-I=(--mode=i2s --epochs=36 --eval_every=4)
-run i2s-avgan "${I[@]}" --recipe=avgan
-run i2s-paper "${I[@]}" --recipe=paper
-run i2s-paper-diffaugment-acgan "${I[@]}" --recipe=paper --augment=time_translation,cutout \
-  --aux_weight=1
-# I2S: spectral norm in D (the recipe's first choice, at chance on I2S) and the AC head.
-run i2s-avgan-spectral "${I[@]}" --recipe=avgan --d_norm=spectral
-run i2s-avgan-acgan "${I[@]}" --recipe=avgan --aux_weight=1
-# Leave one ingredient out (or add one), 1,440 steps each.
+# Then the leave-one-out ablation, 1,440 steps each (leave one ingredient out, or add
+# one): no stand-in exists for its rows. Then the baselines and I2S.
 H=(--mode=s2i --variant=c --recipe=avgan --epochs=60 --eval_every=4)
 run s2i-avgan-h "${H[@]}"
 run s2i-avgan-h-acgan "${H[@]}" --aux_weight=1
@@ -80,9 +79,18 @@ run s2i-avgan-h-color "${H[@]}" --augment=color,translation,cutout
 run s2i-avgan-h-g-conv "${H[@]}" --g_output=conv
 run s2i-avgan-h-spectral-g-conv "${H[@]}" --d_norm=spectral --g_output=conv
 
-"$PY" scripts/write_recipes.py "$RUN" --reference results/runs --out results/recipes \
-  --encoders "$ENCODERS" > /dev/null
-"$PY" scripts/write_report.py results/runs > /dev/null  # REPORT.md quotes the headline
+run s2i-c-paper "${S[@]}" --recipe=paper
+run s2i-c-paper-diffaugment-acgan "${S[@]}" --recipe=paper --augment=translation,cutout \
+  --aux_weight=1
+I=(--mode=i2s --epochs=36 --eval_every=4)
+run i2s-avgan "${I[@]}" --recipe=avgan
+run i2s-paper "${I[@]}" --recipe=paper
+run i2s-paper-diffaugment-acgan "${I[@]}" --recipe=paper --augment=time_translation,cutout \
+  --aux_weight=1
+# I2S: spectral norm in D (the recipe's first choice, at chance on I2S) and the AC head.
+run i2s-avgan-spectral "${I[@]}" --recipe=avgan --d_norm=spectral
+run i2s-avgan-acgan "${I[@]}" --recipe=avgan --aux_weight=1
+page
 echo "wrote results/recipes/recipes.md and results/REPORT.md"
 }
 

@@ -205,12 +205,10 @@ def write(args) -> str:
         "Each row changes one ingredient of the `avgan` recipe (the flag in brackets) and "
         "trains 1,440 steps, half the full budget, as every row does.",
         "",
-        "In progress (2026-12-02): the recipe's discriminator changed from spectral norm to "
-        "batch norm after the row `s2i-avgan-h-spectral` (then the recipe) lost 20 points to "
-        "it; the rows not run yet are `scripts/recipes.sh`'s next work. The spectral-norm "
-        "rows of earlier code (R1 through the augmentation) are in the git history of "
-        "this page. Steps/s and minutes of rows trained beside other runs and the test "
-        "suite are low: `scripts/bench_gan.py` measures speed.",
+        'Rows say "not run" until `scripts/recipes.sh` has trained them with this page\'s '
+        "encoders; rows judged by earlier encoders, and the spectral-norm rows of earlier "
+        "code, are in the git history of this page. Steps/s and minutes of rows trained "
+        "beside other runs and the test suite are low: `scripts/bench_gan.py` measures speed.",
         "",
     ]
     ablation = [
@@ -258,8 +256,29 @@ def _pictures(args) -> list[str]:
     return lines
 
 
+def _encoders_changed(args) -> bool:
+    """True when OUT/runs holds rows judged by other encoders than ENCODERS' (their
+    metrics.json differ): those rows must not share a table with the new ones."""
+    for name in ENCODERS:
+        kept = _load(os.path.join(args.out, "runs", "encoders", name), "metrics.json")
+        new = _load(os.path.join(args.encoders, name), "metrics.json")
+        if kept is not None and new is not None and kept != new:
+            return True
+    return False
+
+
 def archive(args) -> None:
-    """OUT/runs/<run>/ gets each run's summaries, so the page can be written again."""
+    """OUT/runs/<run>/ gets each run's summaries, so the page can be written again.
+
+    When the encoders differ from those OUT/runs's rows were judged by, those rows and
+    their sample grids are removed first (they stay in git history), so that the page
+    only ever compares runs under one set of encoders, however few have finished."""
+    if _encoders_changed(args):
+        print(f"{args.out}/runs: other encoders judged its rows; they are replaced")
+        shutil.rmtree(os.path.join(args.out, "runs"))
+        for name in os.listdir(args.out):
+            if name.startswith("samples_") and name.endswith(".png"):
+                os.remove(os.path.join(args.out, name))
     for name in ENCODERS:
         source = os.path.join(args.encoders, name, "metrics.json")
         if os.path.exists(source):

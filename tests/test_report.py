@@ -254,3 +254,30 @@ def test_the_recipes_section_quotes_the_avgan_runs_and_links_their_page(tmp_path
     assert "| S2I-C, 1,440 steps | 73.90% | 24.9 (10.7) | 0.062 (0.040) |" in lines
     assert "| S2I-C, 2,880 steps | not run | — | — |" in lines
     assert write_report.recipes_section(str(tmp_path / "elsewhere")) == []
+
+
+def test_the_larger_data_section_quotes_the_full_runs_with_their_evaluator(tmp_path):
+    """OUT/full holds the `avgan` runs on `full`: each row gives its data, steps,
+    evaluate's accuracy, the evaluator's own accuracy on real held-out samples and the
+    real references; a run without its evaluation is left out, and no folder means
+    no section."""
+    out = str(tmp_path / "results")
+    assert write_report.larger_data_section(out) == []
+    full = os.path.join(out, "full")
+    _gan(full, "s2i-c-avgan", 0.875, 0.75)
+    _write(full, "s2i-c-avgan", "config.json", {**CONFIG, "data": {
+        "root": "", "synthetic_preset": "full", "seed": 0}})  # fmt: skip
+    _write(full, "s2i-c-avgan/encoders", "image_classifier.json", {"accuracy": 0.9625})
+    with open(os.path.join(full, "samples_s2i-c-avgan.png"), "wb") as f:
+        f.write(b"\x89PNG fake")
+    _gan(full, "i2s-avgan", 0.5, 0.25)
+    os.remove(os.path.join(full, "i2s-avgan", "evaluation.json"))
+
+    text = "\n".join(write_report.larger_data_section(out))
+
+    assert (
+        "| S2I-C | `full` | 96 | 75.00% | 87.50% | 96.25% | 12.3 (1.5) | 0.062 (0.031) "
+        "| 3.2 (9.5) |" in text
+    )
+    assert "| I2S |" not in text
+    assert "![S2I-C, full](full/samples_s2i-c-avgan.png)" in text

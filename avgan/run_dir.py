@@ -334,8 +334,10 @@ def encoder_file(location: str) -> str:
 def locate_encoder(model_dir: str, config: Config, role: str) -> str:
     """The encoder a finished GAN run used as `role` ('condition' or 'evaluator'):
     the path metrics.json recorded, else the one the config names, else the one the
-    run trained into MODEL_DIR/encoders/; relative paths are tried as given and
-    against MODEL_DIR.
+    run trained into MODEL_DIR/encoders/. A relative path is tried as given, against
+    MODEL_DIR, then against each folder above MODEL_DIR: training records paths
+    relative to the folder it ran in (`runs/quickstart/sound_classifier/encoder.keras`),
+    which is usually one of those, so the run is found from any working directory.
 
     Raises:
         ModelDirError: none of them exists (the message lists what was tried).
@@ -348,14 +350,32 @@ def locate_encoder(model_dir: str, config: Config, role: str) -> str:
     candidates += [given_encoder(config, kind), trained_encoder_dir(model_dir, kind)]
     tried = []  # in order, each path once (a path can be named twice, or be absolute)
     for candidate in filter(None, candidates):
-        for option in (candidate, path(model_dir, candidate)):
+        for option in [candidate, path(model_dir, candidate)] + _above(model_dir, candidate):
             option = encoder_file(option)
             if option in tried:
                 continue
-            tried.append(option)
             if os.path.isfile(option):
                 return option
-    raise ModelDirError(f"no {role} encoder for {model_dir}; tried: {', '.join(tried)}")
+            tried.append(option)
+    raise ModelDirError(
+        f"no {role} encoder for {model_dir}; tried: {', '.join(tried[:4])}"
+        + (f" and {len(tried) - 4} more (the same paths against each folder above it)"
+           if len(tried) > 4 else "")
+    )  # fmt: skip
+
+
+def _above(model_dir: str, candidate: str) -> list[str]:
+    """`candidate` joined to each folder above MODEL_DIR (absolute), nearest first; []
+    for an absolute candidate."""
+    if os.path.isabs(candidate):
+        return []
+    folders, folder = [], os.path.dirname(os.path.abspath(model_dir))
+    while True:
+        folders.append(os.path.join(folder, candidate))
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return folders
+        folder = parent
 
 
 # Restoring -----------------------------------------------------------------------------

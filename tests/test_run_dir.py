@@ -94,6 +94,33 @@ def test_gan_run_dirs_expand_a_pose_parent(tmp_path):
         run_dir.gan_run_dirs([str(tmp_path)])
 
 
+def test_a_relative_encoder_path_is_found_from_any_working_directory(tmp_path, monkeypatch):
+    """Trained in PROJECT as `avgan-train --model_dir runs/q/s2i-c
+    --sound_encoder runs/q/sound_classifier/encoder.keras` (what the quickstart does),
+    then exported from elsewhere with an absolute --model_dir: the recorded relative
+    path is found against the folders above the run."""
+    project = tmp_path / "project"
+    model_dir = str(project / "runs" / "q" / "s2i-c")
+    encoder = project / "runs" / "q" / "sound_classifier"
+    _write(str(encoder), "encoder.keras", {})
+    relative = "runs/q/sound_classifier/encoder.keras"
+    _write(model_dir, "metrics.json", {"encoders": {"condition": relative}})
+    config = config_lib.preset("tiny").replace(mode="s2i", gan=dict(sound_encoder=relative))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    assert run_dir.locate_encoder(model_dir, config, "condition") == str(encoder / "encoder.keras")
+    # Missing everywhere: the message names the first paths tried and counts the rest.
+    with pytest.raises(run_dir.ModelDirError) as error:
+        run_dir.locate_encoder(
+            model_dir, config.replace(gan=dict(image_encoder="runs/q/none.keras")), "evaluator"
+        )
+    message = str(error.value)
+    assert message.startswith(f"no evaluator encoder for {model_dir}; tried: runs/q/none.keras, ")
+    assert "more (the same paths against each folder above it)" in message
+
+
 def test_encoders_are_found_where_the_run_said(tmp_path):
     model_dir = str(tmp_path / "run")
     config = config_lib.preset("tiny").replace(mode="s2i", gan=dict(variant="a"))

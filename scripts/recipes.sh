@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The recipe measurement of issue #21, with one set of encoders: the full-budget S2I-C
-# run of the `avgan` recipe, the S2I leave-one-out ablation of `avgan` at half the steps,
+# run of the `avgan` recipe (and its continuation to 3x the steps), the S2I leave-one-out ablation of `avgan` at half the steps,
 # then the full-budget S2I-C and I2S runs of the paper's recipe, the reproduction's best
 # variant and `avgan`. One run at a time; after each, results/recipes/ and
 # results/REPORT.md are written again from the runs finished so far. Rerunning skips
 # finished runs and resumes a killed one.
-#   scripts/recipes.sh                 # ~6 h on 2 CPU cores
+#   scripts/recipes.sh                 # ~7 h on 2 CPU cores
 # Environment: RUN (default runs/r21), ENCODERS (default runs/enc: the encoders,
 # trained here first when missing), PRESET (default cpu), SETUP=0 skips set-up,
 # ONLY="NAME ..." trains and evaluates only the runs named (the others are skipped).
@@ -60,6 +60,16 @@ page() {  # results/recipes from the runs finished so far, and REPORT.md, which 
 # + AC-GAN), all judged by the same encoders.
 S=(--mode=s2i --variant=c --epochs=120 --eval_every=4)
 run s2i-c-avgan "${S[@]}" --recipe=avgan
+# The same run continued to three times the budget (8,640 steps): how much of what the
+# pictures lack is the budget.
+if [ -f "$RUN/s2i-c-avgan/metrics.json" ] && [ ! -d "$RUN/s2i-c-avgan-long/checkpoints" ]; then
+  rm -rf "$RUN/s2i-c-avgan-long" "$RUN/s2i-c-avgan-long.tmp"
+  mkdir -p "$RUN/s2i-c-avgan-long.tmp"
+  cp -r "$RUN/s2i-c-avgan/checkpoints" "$RUN/s2i-c-avgan/avgan_mode.json" \
+    "$RUN/s2i-c-avgan-long.tmp/"
+  mv "$RUN/s2i-c-avgan-long.tmp" "$RUN/s2i-c-avgan-long"
+fi
+run s2i-c-avgan-long --mode=s2i --variant=c --epochs=360 --eval_every=12 --recipe=avgan
 # Then the leave-one-out ablation, 1,440 steps each (leave one ingredient out, or add
 # one): no stand-in exists for its rows. Then the baselines and I2S.
 H=(--mode=s2i --variant=c --recipe=avgan --epochs=60 --eval_every=4)

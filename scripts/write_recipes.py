@@ -34,6 +34,7 @@ S2I_HEADLINE = (
         "the best variant before",
     ),
     ("s2i-c-avgan", None, "avgan", "the new recipe"),
+    ("s2i-c-avgan-long", None, "avgan, continued", "3x the steps (minutes: the last 2/3)"),
 )
 I2S_HEADLINE = (
     ("i2s-paper", "i2s", "paper (GAN-CLS)", "the paper's recipe"),
@@ -231,6 +232,11 @@ def _pictures(args) -> list[str]:
             "s2i-c-avgan",
             "S2I-C, `avgan` recipe: held-out sounds' real pictures (left) and "
             "the pictures generated from the sounds (right)",
+        ),
+        (
+            "s2i-c-avgan-long",
+            "The same run continued to 3x the steps: held-out sounds' real pictures (left) "
+            "and the pictures generated from the sounds (right)",
         ),
         (
             "s2i-avgan-h",

@@ -140,6 +140,8 @@ class ModelConfig:
             32x32 features: the finest detail is drawn at half resolution) or 'conv'
             (the last upsampling makes w/2 features, BN ReLU, then a 3x3 convolution
             at 64x64 makes the colours).
+        d_extra_layers: I2S: the discriminator's extra stride-1 3x3 convolutions at
+            4x4 (the paper's twelve); they are most of its cost.
     """
 
     width: int = 64
@@ -149,6 +151,7 @@ class ModelConfig:
     representation: str = "lms"
     upsampling: str = "deconv"
     g_output: str = "upsample"
+    d_extra_layers: int = 12
 
     def __post_init__(self):
         for name in ("width", "z_dim", "encoding_dim"):
@@ -157,6 +160,7 @@ class ModelConfig:
         _choice("model.representation", self.representation, REPRESENTATIONS)
         _choice("model.upsampling", self.upsampling, UPSAMPLINGS)
         _choice("model.g_output", self.g_output, G_OUTPUTS)
+        _at_least("model.d_extra_layers", self.d_extra_layers, 0)
 
     @property
     def encoder_scale(self) -> float:
@@ -339,6 +343,12 @@ class Config:
             )
         if self.model.g_output != "upsample" and self.mode == "i2s":
             _fail("model.g_output", self.model.g_output, "is for the S2I generators, not i2s")
+        if self.model.d_extra_layers != ModelConfig.d_extra_layers and self.direction == "s2i":
+            _fail(
+                "model.d_extra_layers",
+                self.model.d_extra_layers,
+                f"is for the I2S discriminator, not {self.mode}",
+            )
         if self.gan.instruments and self.mode != "s2i_pose":
             _fail("gan.instruments", list(self.gan.instruments), "is for mode s2i_pose")
 

@@ -26,7 +26,7 @@ import os
 import re
 import shutil
 
-from avgan.config import CLASSIFIER_MODES, GAN_MODES, Config, GanConfig
+from avgan.config import CLASSIFIER_MODES, GAN_MODES, Config, GanConfig, ModelConfig
 from avgan.data.files import write_text
 
 CONFIG_FILE = "config.json"
@@ -123,6 +123,8 @@ def gan_identity(config: Config) -> dict[str, str]:
         details["upsampling"] = config.model.upsampling
     if config.model.g_output != "upsample":
         details["g_output"] = config.model.g_output
+    if config.model.d_extra_layers != ModelConfig.d_extra_layers:
+        details["d_extra_layers"] = str(config.model.d_extra_layers)
     if config.gan.aux_weight:  # nor with another loss
         details["aux_weight"] = f"{config.gan.aux_weight:g}"
     # Nor under another recipe, or with another network or loss ingredient.

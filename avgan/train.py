@@ -86,6 +86,13 @@ flags.DEFINE_enum(
     "the colours, as in the paper) or conv (a 3x3 convolution at 64x64 makes them); "
     "default: the recipe's.",
 )
+flags.DEFINE_integer(
+    "d_extra_layers",
+    None,
+    "I2S GANs: the discriminator's extra 3x3 convolutions at 4x4 (the paper's 12, most of "
+    "an I2S step's cost); default: the recipe's.",
+    lower_bound=0,
+)
 flags.DEFINE_enum(
     "recipe",
     "avgan",
@@ -154,6 +161,7 @@ def resolve_config() -> config_lib.Config:
             conv_layers=FLAGS.conv_layers,
             upsampling=FLAGS.upsampling,
             g_output=FLAGS.g_output,
+            d_extra_layers=FLAGS.d_extra_layers,
         ),
         train=dict(
             epochs=FLAGS.epochs,

@@ -100,6 +100,8 @@ run i2s-paper-diffaugment-acgan "${I[@]}" --recipe=paper --augment=time_translat
 # I2S: spectral norm in D (the recipe's first choice, at chance on I2S) and the AC head.
 run i2s-avgan-spectral "${I[@]}" --recipe=avgan --d_norm=spectral
 run i2s-avgan-acgan "${I[@]}" --recipe=avgan --aux_weight=1
+# I2S with 2 of the discriminator's 12 extra layers (most of an I2S step's cost).
+run i2s-avgan-d2 "${I[@]}" --recipe=avgan --d_extra_layers=2
 page
 echo "wrote results/recipes/recipes.md and results/REPORT.md"
 }

@@ -47,6 +47,7 @@ I2S_HEADLINE = (
     ("i2s-avgan", None, "avgan", "the new recipe"),
     ("i2s-avgan-spectral", None, "avgan, spectral norm in D", "`--d_norm=spectral`"),
     ("i2s-avgan-acgan", None, "avgan + AC-GAN", "`--aux_weight=1`"),
+    ("i2s-avgan-d2", None, "avgan, 2 extra D layers", "`--d_extra_layers=2` (the paper's 12)"),
 )
 REFERENCE_MARK = "†"
 # The leave-one-out runs at half the steps: (folder, ingredient changed, flag).

@@ -48,6 +48,7 @@ def test_presets_and_overrides():
         ("gan", "eval_every", 0, ">= 1"),
         ("runtime", "strategy", "tpu", "must be one of auto, mirrored"),
         ("model", "g_output", "rgb", "must be one of upsample, conv"),
+        ("model", "d_extra_layers", -1, "must be a finite integer >= 0"),
         # Finite in float64, inf in the float32 the networks compute in.
         ("gan", "aux_weight", 1e39, "must be a finite float32, at most 3.4e\\+38"),
         ("gan", "r1_weight", 1e39, "float32"),
@@ -76,6 +77,8 @@ def test_cross_field_rules():
         Config(mode="s2i", gan=GanConfig(instruments=("cello",)))
     with pytest.raises(ValueError, match="model.g_output='conv': is for the S2I generators"):
         config_lib.preset("tiny").replace(mode="i2s", model=dict(g_output="conv"))
+    with pytest.raises(ValueError, match="model.d_extra_layers=2: is for the I2S discriminator"):
+        config_lib.preset("tiny").replace(mode="s2i", model=dict(d_extra_layers=2))
     pose = Config(mode="s2i_pose", gan=GanConfig(instruments=["cello"]))
     assert pose.gan.instruments == ("cello",) and pose.direction == "s2i"
 

@@ -30,13 +30,16 @@ def make_generator(config: Config) -> keras.Model:
 
 def make_discriminator(config: Config, num_classes: int = 0) -> keras.Model:
     """`S2IDiscriminator` or `I2SDiscriminator` at the model sizes with the recipe's
-    normalisation and conditioning (unbuilt); `num_classes` > 0 adds the auxiliary
-    classifier (AC-GAN)."""
-    discriminator = S2IDiscriminator if config.direction == "s2i" else I2SDiscriminator
+    normalisation and conditioning (I2S: `model.d_extra_layers` extra layers; unbuilt);
+    `num_classes` > 0 adds the auxiliary classifier (AC-GAN)."""
+    discriminator, extra = S2IDiscriminator, {}
+    if config.direction == "i2s":
+        discriminator, extra = I2SDiscriminator, {"extra_layers": config.model.d_extra_layers}
     return discriminator(
         config.model.width,
         encoding_dim=config.model.encoding_dim,
         num_classes=num_classes,
         norm=config.gan.d_norm,
         conditioning=config.gan.d_conditioning,
+        **extra,
     )

@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 from avgan import config as config_lib
+from avgan import run_dir
 from avgan.models import networks
 from avgan.models.i2s import I2SDiscriminator, I2SGenerator
 from avgan.models.s2i import (
@@ -375,3 +376,27 @@ def test_the_paper_output_keeps_its_layers():
     names = [layer.name for layer in paper.ups.layers]
     assert "to_rgb" not in names and names[-1] == "deconv4"
     assert paper.ups.layers[-1].kernel.shape == (5, 5, 3, WIDTH)  # Conv2DTranspose: out, in
+
+
+def test_the_i2s_discriminator_takes_its_extra_layers_from_the_config():
+    """model.d_extra_layers sets the I2S discriminator's stride-1 layers at 4x4 (the
+    paper's 12): each is one 3x3 convolution of 8w channels, so weights and output
+    shape follow it, and a different count is a different run."""
+    base = config_lib.preset("tiny").replace(mode="i2s")
+    sample = tf.random.uniform([2, 128, 34, 1], -1.0, 1.0, seed=1)
+    encoding = tf.random.normal([2, ENCODING], seed=2)
+    counts = {}
+    for extra in (12, 2, 0):
+        config = base.replace(model=dict(d_extra_layers=extra))
+        discriminator = networks.make_discriminator(config)
+        logits = discriminator((sample, encoding))
+        assert logits.shape == (2,)
+        convs = [layer for layer in discriminator.downs.layers if layer.name.startswith("extra")]
+        assert len(convs) == extra
+        assert all(conv.kernel.shape == (3, 3, 8 * WIDTH, 8 * WIDTH) for conv in convs)
+        counts[extra] = discriminator.count_params()
+        details = run_dir.gan_identity(config)
+        assert details.get("d_extra_layers") == (None if extra == 12 else str(extra))
+    # 10 fewer layers: 10 convolutions (no bias) and their batch norms fewer.
+    per_layer = 9 * (8 * WIDTH) ** 2 + 4 * 8 * WIDTH
+    assert counts[12] - counts[2] == 10 * per_layer

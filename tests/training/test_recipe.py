@@ -440,3 +440,17 @@ def test_an_overflowing_r1_term_stops_training_at_its_step():
     gan.fit(dataset, epochs=1, steps_per_epoch=3, callbacks=[guard, logger], verbose=0)
     assert guard.failed_step == 1 and int(gan.g_optimizer.iterations) == 1
     assert len(seen) == 1 and np.isinf(seen[0]["d_loss"])
+
+
+def test_the_command_line_sets_the_i2s_discriminator_depth():
+    """--d_extra_layers reaches model.d_extra_layers over the recipe's; unset, the
+    paper's twelve stay."""
+    from avgan import train
+
+    try:
+        for argv, expected in (([], 12), (["--d_extra_layers=2"], 2)):
+            train.FLAGS(["avgan-train", "--mode=i2s", "--preset=tiny", *argv])
+            assert train.resolve_config().model.d_extra_layers == expected
+            train.FLAGS.unparse_flags()
+    finally:
+        train.FLAGS.unparse_flags()

@@ -1,4 +1,4 @@
-"""What the rating app refuses before any route runs.
+"""What avgan's web apps (the rating app, the demo page) refuse before any route runs.
 
 - A Host header naming none of the served hosts: 421. A page on another site whose
   name is made to resolve to 127.0.0.1 (DNS rebinding) reaches the server with its own
@@ -7,16 +7,18 @@
 - A POST whose `csrf_token` field is not its session's token: 403. The token is 32
   random bytes in Flask's signed session cookie (SameSite=Lax), written into each form
   by the template global `csrf_token()`; another site can neither read it nor set it.
-- A body over MAX_BODY_BYTES: 413, from its Content-Length, before the body is read.
-  `avgan.humaneval.server` gives waitress the same cap, so the body is not even
-  buffered there.
+- A body over the app's cap (MAX_BODY_BYTES for the rating app): 413, from its
+  Content-Length, before the body is read. `avgan.humaneval.server` gives waitress the
+  same cap, so the body is not even buffered there.
 
 Clients that send neither Origin nor Referer (curl, scripts) pass the origin check; the
-token still applies to them.
+token still applies to them. What differs between the apps (the cap, the cookie's name,
+the wording of the refusals) is a `Policy`; the rating app's is RATING.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import ipaddress
 import secrets
@@ -33,6 +35,30 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 TOKEN_FIELD = "csrf_token"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+@dataclasses.dataclass(frozen=True)
+class Policy:
+    """What one app's refusals say and allow (the checks themselves are the same)."""
+
+    max_body_bytes: int  # bodies over this are refused (413)
+    cookie_name: str  # the session cookie that holds the form token
+    too_large: str  # the 413 message
+    users: str  # who reaches the app, in the 421 message ("raters")
+    command: str  # the command that takes --allowed_host, in the 421 message
+    cross_site: str  # the end of the 403 message for another site's POST
+    stale_token: str  # the 403 message for a missing or wrong form token
+
+
+RATING = Policy(
+    max_body_bytes=MAX_BODY_BYTES,
+    cookie_name="avgan_rating",
+    too_large=f"Request body over {MAX_BODY_BYTES} bytes refused: a set of scores is about 1 KB.",
+    users="raters",
+    command="serve",
+    cross_site="scores are accepted only from this app's own rating page.",
+    stale_token="Form token missing or expired: reload the rating page and submit the set again.",
+)
 
 
 def hostname(host: str) -> str:
@@ -109,55 +135,54 @@ def _source() -> str | None:
     return origin if origin is not None else request.headers.get("Referer")
 
 
-def install(app: Flask, allowed_hosts: Iterable[str]) -> None:
+def install(app: Flask, allowed_hosts: Iterable[str], policy: Policy = RATING) -> None:
     """Adds the checks of the module docstring to `app` (one before_request hook).
 
     Sets SECRET_KEY (random, per process: a restart asks open pages to reload),
-    MAX_CONTENT_LENGTH, the session cookie's SameSite and the `csrf_token` template
-    global.
+    MAX_CONTENT_LENGTH, the session cookie's name and SameSite and the `csrf_token`
+    template global.
+
+    Args:
+        policy: the cap and the wording of the refusals; default the rating app's.
     """
     allowed = frozenset(hostname(h) for h in allowed_hosts)
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32),
-        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
-        SESSION_COOKIE_NAME="avgan_rating",
+        MAX_CONTENT_LENGTH=policy.max_body_bytes,
+        SESSION_COOKIE_NAME=policy.cookie_name,
         SESSION_COOKIE_SAMESITE="Lax",
     )
     app.jinja_env.globals["csrf_token"] = csrf_token
-    too_large = f"Request body over {MAX_BODY_BYTES} bytes refused: a set of scores is about 1 KB."
 
     @app.before_request
     def refuse():
         if hostname(request.host) not in allowed:
             abort(
                 421,
-                f"Host {request.host!r} is not served here. If raters reach this app under "
-                "that name (a reverse proxy), start serve with --allowed_host NAME.",
+                f"Host {request.host!r} is not served here. If {policy.users} reach this app "
+                f"under that name (a reverse proxy), start {policy.command} with "
+                "--allowed_host NAME.",
             )
         if request.method in SAFE_METHODS:
             return
-        if (request.content_length or 0) > MAX_BODY_BYTES:
-            abort(413, too_large)
+        if (request.content_length or 0) > policy.max_body_bytes:
+            abort(413, policy.too_large)
         source = _source()
         if source is not None:
             netloc = urllib.parse.urlsplit(source).netloc
             if _authority(netloc) != _authority(request.host):
                 abort(
                     403,
-                    f"Cross-site POST refused (from {source!r}): scores are accepted "
-                    "only from this app's own rating page.",
+                    f"Cross-site POST refused (from {source!r}): {policy.cross_site}",
                 )
         sent = request.form.get(TOKEN_FIELD, "").encode()
         expected = session.get(TOKEN_FIELD, "").encode()
         if not expected or not hmac.compare_digest(sent, expected):
-            abort(
-                403,
-                "Form token missing or expired: reload the rating page and submit the set again.",
-            )
+            abort(403, policy.stale_token)
 
     @app.errorhandler(RequestEntityTooLarge)
     def body_too_large(e: RequestEntityTooLarge):
         # Also raised by Werkzeug when a body without Content-Length (chunked) outgrows
         # MAX_CONTENT_LENGTH while read: same message.
-        e.description = too_large
+        e.description = policy.too_large
         return e

@@ -1,8 +1,10 @@
-"""The production WSGI server of `serve`: waitress (pure Python), in this process.
+"""The production WSGI server of `serve` (and of the demo page): waitress (pure Python),
+in this process.
 
 waitress buffers a request body in full before the app sees it (in memory, then in a
-temporary file), so it gets the app's body cap too: a Content-Length over
-`guard.MAX_BODY_BYTES` is answered 413 from the headers, and the body is never read.
+temporary file), so it gets the app's body cap too: a Content-Length over the cap
+(`guard.MAX_BODY_BYTES` for the rating app) is answered 413 from the headers, and the
+body is never read.
 It keeps its defaults otherwise: 4 worker threads, no proxy headers trusted, no
 tracebacks in responses.
 """
@@ -23,10 +25,17 @@ class Server:
     """waitress serving `app` on host:port.
 
     `run()` blocks until `close()` (from another thread) or Ctrl-C; port 0 binds a free
-    port, read back from `port`.
+    port, read back from `port`. `max_body_bytes` is the app's own cap
+    (`guard.Policy.max_body_bytes`).
     """
 
-    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        app: Flask,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        max_body_bytes: int = guard.MAX_BODY_BYTES,
+    ):
         self._map: dict = {}
         self._stop = threading.Event()
         self._server = create_server(
@@ -34,8 +43,8 @@ class Server:
             map=self._map,
             host=host,
             port=port,
-            # waitress refuses Content-Length >= this; the app refuses > MAX_BODY_BYTES.
-            max_request_body_size=guard.MAX_BODY_BYTES + 1,
+            # waitress refuses Content-Length >= this; the app refuses > max_body_bytes.
+            max_request_body_size=max_body_bytes + 1,
         )
         listening = getattr(self._server, "effective_listen", None)
         self.port = listening[0][1] if listening else self._server.effective_port

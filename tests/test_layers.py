@@ -30,18 +30,25 @@ class Layer(NamedTuple):
 # Imports run one way, from each layer to those it lists, so each part can be read,
 # tested and changed alone: the configuration and the data know nothing of the networks,
 # evaluation and export work from a model directory (run_dir) without the trainer, and
-# the rating app (humaneval) serves pictures and never loads a model. Only the entry
-# points assemble everything. A module belongs to the FIRST layer with a matching
-# pattern, so humaneval's __main__ stays in humaneval while the other __main__ and cli
-# modules are entry points.
+# the rating app (humaneval) serves pictures and never loads a model. The demo page runs
+# exported SavedModels only: data, synthesis and export, the rating app's guard and
+# server, and avgan.cli for its command line; never the trainer, a network or a run
+# directory. Only the entry points assemble everything. A module belongs to the FIRST
+# layer with a matching pattern, so humaneval's and demo's __main__ stay in their
+# packages while the other __main__ and cli modules are entry points.
 LAYERS: dict[str, Layer] = {
     "package": Layer("avgan", "stdlib third-party"),  # avgan/__init__.py: nothing from avgan
     "config": Layer("avgan.config", "stdlib"),  # not even numpy: anything may read it
     "humaneval": Layer(
         "avgan.humaneval avgan.humaneval.*", "stdlib third-party humaneval avgan.data.files"
     ),
+    "demo": Layer(
+        "avgan.demo avgan.demo.*",
+        "stdlib third-party config data synthesis export demo avgan.cli avgan.humaneval.guard"
+        " avgan.humaneval.server",
+    ),
     "entry": Layer(
-        "avgan.train avgan.evaluate avgan.generate avgan.export_main avgan.demo *.__main__ *.cli",
+        "avgan.train avgan.evaluate avgan.generate avgan.export_main *.__main__ *.cli",
         "stdlib third-party package config data synthesis models run_dir training evaluation"
         " export entry",
     ),
@@ -291,6 +298,9 @@ def test_relative_imports_are_resolved():
         ("avgan.data.synthetic.render", "data"),
         ("avgan.data.synthetic.__main__", "entry"),
         ("avgan.humaneval.__main__", "humaneval"),
+        ("avgan.demo", "demo"),
+        ("avgan.demo.__main__", "demo"),
+        ("avgan.demo.app", "demo"),
         ("avgan.evaluation.cli", "entry"),
         ("avgan.train", "entry"),
         ("avgan.run_dir", "run_dir"),
@@ -315,6 +325,25 @@ def test_config_may_import_only_the_standard_library():
     ]
     assert allowed("humaneval", "avgan.data.files") and not allowed("humaneval", "avgan.data")
     assert not allowed("humaneval", "avgan.models.s2i") and allowed("humaneval", "flask")
+
+
+def test_the_demo_runs_exported_models_without_the_trainer():
+    for module in (
+        "avgan.export.serving",
+        "avgan.data.audio",
+        "avgan.humaneval.guard",
+        "avgan.cli",
+    ):
+        assert allowed("demo", module), module
+    for module in (
+        "avgan.training.gan",
+        "avgan.models.s2i",
+        "avgan.run_dir",
+        "avgan.evaluation.run",
+        "avgan.humaneval.app",
+        "avgan.train",
+    ):
+        assert not allowed("demo", module), module
 
 
 def test_a_tree_is_checked_file_by_file(tmp_path):

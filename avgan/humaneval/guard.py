@@ -103,7 +103,7 @@ def served_hosts(bind_host: str, extra: Iterable[str] = ()) -> list[str]:
     wildcard = hostname(bind_host) in WILDCARD_HOSTS
     if wildcard and not hosts:
         raise ValueError(
-            f"--host {bind_host!r} listens on every address: name the host raters will "
+            f"--host {bind_host!r} listens on every address: name the host its users will "
             "type with --allowed_host NAME (repeatable)"
         )
     if not wildcard:

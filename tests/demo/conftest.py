@@ -40,9 +40,11 @@ def models_dir(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def models(models_dir):
+    """Both tiny models, loaded; AVGAN_DEMO_S2I=DIR takes the S2I SavedModel at DIR
+    instead (a trained one, for the README's screenshot: docs/demo.md)."""
     from avgan.demo.models import load_models
 
-    return load_models(models_dir)
+    return load_models(models_dir, s2i=os.environ.get("AVGAN_DEMO_S2I") or None)
 
 
 @pytest.fixture

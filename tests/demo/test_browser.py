@@ -6,7 +6,11 @@ camera (Chromium's fake devices: a beep and a test pattern).
 
 Skips without chromium or the playwright package, unless CI is set (as the rating
 app's browser test). AVGAN_DEMO_SCREENSHOTS=1 also saves the two screenshots of the
-README, docs/demo_s2i.png and docs/demo_i2s.png.
+README, docs/demo_s2i.png and docs/demo_i2s.png; AVGAN_DEMO_S2I=DIR serves the S2I
+SavedModel at DIR instead of the tiny one (the README's is the quickstart's S2I-C):
+
+    AVGAN_DEMO_SCREENSHOTS=1 AVGAN_DEMO_S2I=/tmp/export/s2i/1 \
+        .venv/bin/python -m pytest tests/demo/test_browser.py
 """
 
 import base64

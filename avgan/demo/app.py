@@ -12,8 +12,8 @@
                                 csrf_token -> JSON: the 64x64 picture the model saw and
                                 per seed a log-mel picture and a 16-bit WAV
 
-Results travel as data: URLs inside the JSON answer: nothing is written to disk and
-nothing is kept after the answer (only the last decoded sounds, `uploads.SoundCache`).
+Results are made in memory and travel as data: URLs inside the JSON answer; nothing is
+kept after the answer but the last decoded sounds (`uploads.SoundCache`).
 A refused upload or value is a 4xx with {"error": message}; the page shows the message,
 and the server goes on.
 
@@ -36,7 +36,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from avgan.data import audio
 from avgan.demo import examples as examples_lib
 from avgan.demo import inference, media, uploads
-from avgan.demo.models import NAMES, Models
+from avgan.demo.models import Model, Models
 from avgan.humaneval import guard
 
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024  # an MP3 of 10 minutes; a 16-bit stereo WAV of 3
@@ -71,14 +71,38 @@ def create_app(
             default localhost, 127.0.0.1 and ::1.
         max_upload_bytes: the largest file the page takes.
         examples_dir: the built-in examples (a folder with examples.json).
+
+    Returns:
+        The Flask app, serving the pages and endpoints of the module docstring.
     """
     app = Flask(__name__)
     app.json.sort_keys = False  # the answers read in the order they are written
     rules = policy(max_upload_bytes)
     guard.install(app, allowed_hosts, rules)
-    sounds = uploads.SoundCache()
+    app.after_request(_headers)
+
+    # For RequestEntityTooLarge too: this replaces guard's handler of it (the same class),
+    # so that the page gets JSON for every refusal of an /api/ request.
+    @app.errorhandler(HTTPException)
+    @app.errorhandler(RequestEntityTooLarge)
+    def http_error(e: HTTPException):
+        if e.code == 413:
+            e.description = rules.too_large
+        if request.path.startswith("/api/"):
+            return jsonify(error=e.description), e.code
+        return e
+
     shipped = examples_lib.load(examples_dir)
-    info = {
+    _add_page_routes(app, page_info(models, max_upload_bytes, shipped), shipped, examples_dir)
+    _add_sound_route(app, models, uploads.SoundCache())
+    _add_picture_route(app, models)
+    return app
+
+
+def page_info(models: Models, max_upload_bytes: int, shipped: list[examples_lib.Example]) -> dict:
+    """What the page (and GET /api/info) says: the models, why one is missing, the
+    limits and the examples."""
+    return {
         "models": {
             d: (m.label if m else None) for d, m in (("s2i", models.s2i), ("i2s", models.i2s))
         },
@@ -102,42 +126,37 @@ def create_app(
         ],
     }
 
-    @app.after_request
-    def headers(response: Response) -> Response:
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        # same-origin, not no-referrer: under no-referrer a browser sends `Origin: null`
-        # with the page's own POSTs, which guard refuses as it would another site's.
-        response.headers["Referrer-Policy"] = "same-origin"
-        # Results arrive as data: URLs; the recorder's and the camera's streams as blob:.
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' data: blob:; "
-            "object-src 'none'; frame-ancestors 'none'; form-action 'self'"
-        )
-        response.headers["Permissions-Policy"] = "camera=(self), microphone=(self)"
-        if request.endpoint not in ("static", "example"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
 
-    # For RequestEntityTooLarge too: this replaces guard's handler of it (the same class),
-    # so that the page gets JSON for every refusal of an /api/ request.
-    @app.errorhandler(HTTPException)
-    @app.errorhandler(RequestEntityTooLarge)
-    def http_error(e: HTTPException):
-        if e.code == 413:
-            e.description = rules.too_large
-        if request.path.startswith("/api/"):
-            return jsonify(error=e.description), e.code
-        return e
+def _headers(response: Response) -> Response:
+    """Security headers on every response; no caching except of static files and examples."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # same-origin, not no-referrer: under no-referrer a browser sends `Origin: null`
+    # with the page's own POSTs, which guard refuses as it would another site's.
+    response.headers["Referrer-Policy"] = "same-origin"
+    # Results arrive as data: URLs; the recorder's and the camera's streams as blob:.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' data: blob:; "
+        "object-src 'none'; frame-ancestors 'none'; form-action 'self'"
+    )
+    response.headers["Permissions-Policy"] = "camera=(self), microphone=(self)"
+    if request.endpoint not in ("static", "example"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _add_page_routes(
+    app: Flask, info: dict, shipped: list[examples_lib.Example], examples_dir: str
+) -> None:
+    """GET / (the page), GET /api/info and GET /examples/<file>."""
+    files = {e.file: e for e in shipped}
 
     @app.get("/")
     def index():
-        return render_template("demo.html", info=info, names=NAMES)
+        return render_template("demo.html", info=info)
 
     @app.get("/api/info")
     def api_info():
         return jsonify(info)
-
-    files = {e.file: e for e in shipped}
 
     @app.get("/examples/<name>")
     def example(name: str):
@@ -150,11 +169,15 @@ def create_app(
         response.cache_control.max_age = 3600
         return response
 
+
+def _add_sound_route(app: Flask, models: Models, sounds: uploads.SoundCache) -> None:
+    """POST /api/s2i: a sound -> the log-mel heard and 8 pictures."""
+
     @app.post("/api/s2i")
     def sound_to_pictures():
         model = _model(models, "s2i")
         data, filename = _upload("sound", "sound")
-        first_seed = _integer("seed", 0)
+        first_seed = _seed(inference.S2I_COUNT)
         start = _seconds("start")
         try:
             clip = sounds.read(data, filename)
@@ -162,7 +185,7 @@ def create_app(
                 start = clip.loudest_start()
             chunk, start = clip.chunk(start)
             result = inference.sound_to_pictures(model, chunk, first_seed)
-        except ValueError as e:  # an UploadError, or a seed out of range
+        except uploads.UploadError as e:
             abort(400, str(e))
         except tf.errors.InvalidArgumentError as e:
             abort(400, f"The model refused the sound: {uploads.clean_decoder_message(e.message)}")
@@ -181,15 +204,19 @@ def create_app(
             model=model.label,
         )
 
+
+def _add_picture_route(app: Flask, models: Models) -> None:
+    """POST /api/i2s: a picture -> 3 log-mel spectrograms and their WAVs."""
+
     @app.post("/api/i2s")
     def picture_to_sounds():
         model = _model(models, "i2s")
         data, filename = _upload("picture", "picture")
-        first_seed = _integer("seed", 0)
+        first_seed = _seed(inference.I2S_COUNT)
         try:
             picture = uploads.read_picture(data, filename)
             result = inference.picture_to_sounds(model, picture, first_seed)
-        except ValueError as e:
+        except uploads.UploadError as e:
             abort(400, str(e))
         except tf.errors.InvalidArgumentError as e:
             abort(400, f"The model refused the picture: {uploads.clean_decoder_message(e.message)}")
@@ -212,10 +239,8 @@ def create_app(
             model=model.label,
         )
 
-    return app
 
-
-def _model(models: Models, direction: str):
+def _model(models: Models, direction: str) -> Model:
     model = models.get(direction)
     if model is None:
         abort(404, f"No {direction.upper()} model is loaded: {models.missing[direction]}")
@@ -235,14 +260,20 @@ def _upload(field: str, what: str) -> tuple[bytes, str | None]:
     return data, file.filename or None
 
 
-def _integer(field: str, default: int) -> int:
-    text = request.form.get(field, "").strip()
+def _seed(count: int) -> int:
+    """The form's first seed (default 0); 400 unless its `count` seeds are valid."""
+    text = request.form.get("seed", "").strip()
     if not text:
-        return default
+        return 0
     try:
-        return int(text)
+        seed = int(text)
     except ValueError:
-        abort(400, f"{field}: a whole number, got {text[:40]!r}")
+        abort(400, f"seed: a whole number, got {text[:40]!r}")
+    try:
+        inference.seeds_from(seed, count)
+    except ValueError as e:
+        abort(400, str(e))
+    return seed
 
 
 def _seconds(field: str) -> float | None:

@@ -20,7 +20,6 @@ import tensorflow as tf
 from avgan.export.serving import METADATA_FILE, versions
 
 DIRECTIONS = ("s2i", "i2s")
-NAMES = {"s2i": "S2I (sound -> picture)", "i2s": "I2S (picture -> sound)"}
 
 
 def seed_signature(direction: str) -> str:

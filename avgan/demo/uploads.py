@@ -156,7 +156,7 @@ def source_rate(data: bytes, kind: str, path: str, name: str) -> tuple[int, floa
         stream = tfio.audio.AudioIOTensor(path)
         rate, samples = int(stream.rate.numpy()), int(stream.shape[0])
     except (tf.errors.OpError, ValueError) as e:
-        detail = clean_decoder_message(getattr(e, "message", str(e)))
+        detail = clean_decoder_message(getattr(e, "message", str(e)).replace(path, name))
         raise UploadError(
             f"{name}: cannot read this {kind.upper()} file (damaged?): {detail}"
         ) from None

@@ -206,6 +206,8 @@ BAD_SOUNDS = {
     "too-long": (_long_wav(), "hour.wav", "hour.wav lasts 10.0 min; the page takes at most 10 min"),
     "nan": (_float_wav_with_nan(), "nan.wav", "nan.wav holds NaN or infinite samples"),
     "mp3-cut": (_mp3_cut(), "cut.mp3", "cut.mp3: cannot"),
+    "fake-mp3": (b"ID3" + bytes(range(256)) * 8, "fake.mp3", "fake.mp3: cannot"),
+    "fake-flac": (b"fLaC" + bytes(200), "fake.flac", "fake.flac: cannot"),
 }
 
 

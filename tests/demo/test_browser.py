@@ -101,17 +101,6 @@ def screenshot(page, direction: str, tmp_path) -> None:
         shutil.copyfile(shot, os.path.join(DOCS, f"demo_{direction}.png"))
 
 
-def test_the_examples_show_on_first_open(page, tmp_path):
-    seeds = [seed for seed, _ in picture_sources(page)]
-    assert seeds == [str(s) for s in range(8)]
-    assert all_loaded(page, "#s2i-pictures img") and all_loaded(page, "#s2i-logmel")
-    assert "of 0.50 s (violin.wav)" in page.inner_text("#s2i-where")
-    assert page.locator("#i2s-sounds audio").count() == 3
-    assert all_loaded(page, "#i2s-seen") and all_loaded(page, "#i2s-sounds img")
-    assert page.inner_text("#s2i-message") == page.inner_text("#i2s-message") == ""
-    screenshot(page, "i2s", tmp_path)  # the violin example's picture and its sounds
-
-
 def four_instruments() -> bytes:
     """The four example sounds one after the other, the trumpet (1.0-1.5 s) loudest."""
     chunks = []
@@ -123,7 +112,13 @@ def four_instruments() -> bytes:
 
 
 def test_upload_a_sound_move_its_window_and_reproduce_a_seed(page, tmp_path):
-    # The page starts on the loudest half second.
+    # On first open: the first example sound's pictures.
+    assert [seed for seed, _ in picture_sources(page)] == [str(s) for s in range(8)]
+    assert all_loaded(page, "#s2i-pictures img") and all_loaded(page, "#s2i-logmel")
+    assert "of 0.50 s (violin.wav)" in page.inner_text("#s2i-where")
+    assert page.inner_text("#s2i-message") == ""
+
+    # An upload: the page starts on the loudest half second.
     sound = four_instruments()
     page.set_input_files("#s2i-file", files=[_file("four_instruments.wav", "audio/wav", sound)])
     wait_done(page, "s2i", 2)
@@ -158,7 +153,14 @@ def test_upload_a_sound_move_its_window_and_reproduce_a_seed(page, tmp_path):
     assert png_of(picture_sources(page)[0][1]) == png_of(seed3)
 
 
-def test_upload_a_picture_and_play_its_sounds(page):
+def test_upload_a_picture_and_play_its_sounds(page, tmp_path):
+    # On first open: the first example picture's sounds.
+    assert page.locator("#i2s-sounds audio").count() == 3
+    assert all_loaded(page, "#i2s-seen") and all_loaded(page, "#i2s-sounds img")
+    assert page.inner_text("#i2s-message") == ""
+    screenshot(page, "i2s", tmp_path)  # the violin example's picture and its sounds
+
+    # An upload of another size.
     upload = png_bytes(picture(120, 90))
     page.set_input_files("#i2s-file", files=[_file("me.png", "image/png", upload)])
     wait_done(page, "i2s", 2)

@@ -20,6 +20,7 @@ SCRIPTS = {
     "avgan-evaluate": ("--draws", "Evaluate trained GANs"),
     "avgan-generate": ("--sound", "Generate with a trained GAN run"),
     "avgan-export": ("--tflite", "Export a trained GAN"),
+    "avgan-demo": ("--models", "A page to try the exported models"),
 }
 
 
@@ -45,6 +46,7 @@ def test_every_tool_has_a_console_script():
         "avgan-generate": "avgan.generate:run",
         "avgan-export": "avgan.export_main:run",
         "avgan-humaneval": "avgan.humaneval.__main__:run",
+        "avgan-demo": "avgan.demo.__main__:run",
         "avgan-data": "avgan.data.cli:run",
     }
     # Read, not imported: entry points define their flags on import, once per process.

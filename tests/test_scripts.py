@@ -41,7 +41,7 @@ def _run(script: str, env: dict[str, str]) -> list[str]:
 def test_quickstart_prints_a_header_per_stage_and_builds_the_data_first(stand_ins):
     lines = _run("scripts/quickstart.sh", stand_ins)
     headers = [line for line in lines if line.startswith("== ")]
-    assert [h.split()[1] for h in headers] == ["1/5", "2/5", "3/5", "4/5", "5/5"]
+    assert [h.split()[1] for h in headers] == ["1/6", "2/6", "3/6", "4/6", "5/6", "6/6"]
     assert "building the synthetic data set" in headers[1]
     assert "first run only" in headers[1]
     commands = [line for line in lines if line.startswith("RAN python -m")]
@@ -50,7 +50,10 @@ def test_quickstart_prints_a_header_per_stage_and_builds_the_data_first(stand_in
         "--mode=sound_classifier",
         "--mode=image_classifier",
         "--mode=s2i",
+        f"--model_dir={stand_ins['RUN']}/s2i-c",  # 6: avgan.export_main, SavedModel only
     ]
+    assert commands[-1].endswith(f"--out={stand_ins['RUN']}/export")
+    assert lines[-1].startswith("try it in a browser: ") and "avgan-demo --models" in lines[-1]
 
 
 def test_test_sh_says_what_it_installs_before_installing(stand_ins):

@@ -257,11 +257,13 @@ def resample(
     if rate_in == rate_out:
         return waveform
     matrix, up, down, half = _resampling_matrix(rate_in, rate_out, zeros, rolloff, beta)
-    n_in = tf.shape(waveform)[-1]
-    n_out = (n_in * up + down - 1) // down
-    n_blocks = (n_out + up - 1) // up
+    # In int64: n_in * up passes 2^31 from ~305 s at 48 kHz (up = 147 for 44.1 kHz).
+    n_in = tf.shape(waveform, out_type=tf.int64)[-1]
+    n_out64 = (n_in * up + down - 1) // down
+    n_blocks64 = (n_out64 + up - 1) // up
     # Pad so every block b has its frame: inputs b*down - half + 1 ... b*down + down + half.
-    pad_right = n_blocks * down + half + 1 - n_in
+    pad_right = tf.cast(n_blocks64 * down + half + 1 - n_in, tf.int32)
+    n_out, n_blocks = tf.cast(n_out64, tf.int32), tf.cast(n_blocks64, tf.int32)
     paddings = [[0, 0]] * (waveform.shape.rank - 1) + [[half - 1, tf.maximum(pad_right, 0)]]
     padded = tf.pad(waveform, paddings)
     frames = tf.signal.frame(padded, down + 2 * half, down)[..., :n_blocks, :]

@@ -98,6 +98,19 @@ def test_resample_keeps_leading_dimensions_and_dc():
     np.testing.assert_allclose(out[..., 200:-200], 1.0, atol=1e-3)
 
 
+def test_a_recording_longer_than_305_s_at_48_khz_is_resampled_whole():
+    """samples * 147 passes 2^31 past 14.6 M input samples (305 s at 48 kHz): the sizes
+    are computed in int64, so the length is right and the end is resampled like the
+    start (a click near the end peaks where its time says)."""
+    n = 310 * 48000
+    x = np.zeros(n, np.float32)
+    x[n - 48000] = 1.0  # 1 s before the end
+    out = audio.resample(x, 48000, SR).numpy()
+    assert out.shape == (310 * SR,)
+    assert abs(int(np.argmax(out)) - 309 * SR) <= 1
+    assert out.max() == pytest.approx(audio.resample(x[-96000:], 48000, SR).numpy().max())
+
+
 def test_chunks_are_half_a_second_and_drop_the_remainder():
     waveform = np.arange(int(1.3 * SR), dtype=np.float32)
     chunks = audio.chunk_waveform(waveform).numpy()

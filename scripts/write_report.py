@@ -543,6 +543,7 @@ def copy_samples(run: str, out: str) -> dict[str, str]:
 # The `avgan` recipe's runs quoted from results/recipes (issue #21): (folder, what).
 RECIPE_RUNS = (
     ("s2i-c-avgan", "S2I-C, 2,880 steps"),
+    ("s2i-c-avgan-long", "S2I-C, continued to 8,640 steps"),
     ("s2i-avgan-h", "S2I-C, 1,440 steps"),
     ("i2s-avgan", "I2S, 864 steps"),
 )

@@ -77,10 +77,10 @@ def main(argv: list[str]) -> None:
             "the browser allows the microphone and camera only on https or localhost pages",
             file=sys.stderr,
         )
-    shown = hosts[0]  # the bound address, or the first --allowed_host for 0.0.0.0 / ::
-    shown = f"[{shown}]" if ":" in shown else shown
     print(
-        f"demo page: http://{shown}:{server.port}/ (Ctrl-C stops it)", file=sys.stderr, flush=True
+        f"demo page: {guard.page_url(hosts, server.port)} (Ctrl-C stops it)",
+        file=sys.stderr,
+        flush=True,
     )
     server.run()
 

@@ -140,9 +140,10 @@ def serve(args: argparse.Namespace) -> None:
             "(there are no accounts)",
             file=sys.stderr,
         )
-    shown = hosts[0]  # the bound address, or the first --allowed_host for 0.0.0.0 / ::
-    shown = f"[{shown}]" if ":" in shown else shown
-    print(f"rating page: http://{shown}:{args.port}/ (hosts: {', '.join(hosts)})", file=sys.stderr)
+    print(
+        f"rating page: {guard.page_url(hosts, args.port)} (hosts: {', '.join(hosts)})",
+        file=sys.stderr,
+    )
     if args.debug:
         app.run(host=args.host, port=args.port, threaded=True, debug=True)
         return

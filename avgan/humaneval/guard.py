@@ -85,6 +85,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def page_url(hosts: list[str], port: int) -> str:
+    """The URL a page is announced at: the first of `served_hosts` (the bound address,
+    or the first --allowed_host for 0.0.0.0 / ::), an IPv6 address in brackets."""
+    host = hosts[0]
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
 def served_hosts(bind_host: str, extra: Iterable[str] = ()) -> list[str]:
     """The Host names `serve --host BIND_HOST [--allowed_host NAME ...]` answers.
 

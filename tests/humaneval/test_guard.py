@@ -182,3 +182,9 @@ def test_foreign_host_and_cross_site_post_over_waitress(live_server):
         form,
     )
     assert status == 403 and b"Cross-site POST refused" in body
+
+
+def test_the_announced_url_brackets_an_ipv6_host():
+    assert guard.page_url(["127.0.0.1"], 8000) == "http://127.0.0.1:8000/"
+    assert guard.page_url(["::1", "localhost"], 8080) == "http://[::1]:8080/"
+    assert guard.page_url(["music.example"], 80) == "http://music.example:80/"

@@ -21,6 +21,7 @@ SCRIPTS = {
     "avgan-generate": ("--sound", "Generate with a trained GAN run"),
     "avgan-export": ("--tflite", "Export a trained GAN"),
     "avgan-demo": ("--models", "A page to try the exported models"),
+    "avgan-probe": ("--encoder", "What a sound encoding carries"),
 }
 
 
@@ -48,6 +49,7 @@ def test_every_tool_has_a_console_script():
         "avgan-humaneval": "avgan.humaneval.__main__:run",
         "avgan-demo": "avgan.demo.__main__:run",
         "avgan-data": "avgan.data.cli:run",
+        "avgan-probe": "avgan.probe:run",
     }
     # Read, not imported: entry points define their flags on import, once per process.
     for target in scripts.values():

@@ -219,8 +219,11 @@ def predict_poses(regressor: Callable, images, batch_size: int = 64) -> np.ndarr
     return np.concatenate(outputs).astype(np.float64)
 
 
-def pose_correlations(predicted: np.ndarray, true_poses: np.ndarray) -> dict:
-    """Per-parameter Pearson correlation of predicted and true pose vectors [N, 11].
+def pose_correlations(
+    predicted: np.ndarray, true_poses: np.ndarray, names: Sequence[str] = POSE_VECTOR
+) -> dict:
+    """Per-parameter Pearson correlation of predicted and true pose vectors [N, P]
+    (P = len(names), by default the 11 of POSE_VECTOR).
 
     A parameter whose truth or prediction is constant has no correlation (it would
     be NaN); it is left out and listed in 'skipped' with the reason.
@@ -234,15 +237,15 @@ def pose_correlations(predicted: np.ndarray, true_poses: np.ndarray) -> dict:
     """
     predicted = np.asarray(predicted, np.float64)
     true_poses = np.asarray(true_poses, np.float64)
-    if predicted.shape != true_poses.shape or predicted.shape[1:] != (len(POSE_VECTOR),):
+    if predicted.shape != true_poses.shape or predicted.shape[1:] != (len(names),):
         raise ValueError(
             f"predicted {predicted.shape} and true {true_poses.shape} must both be "
-            f"[N, {len(POSE_VECTOR)}]"
+            f"[N, {len(names)}]"
         )
     if len(predicted) < 2:
         raise ValueError("need at least 2 pictures for a correlation")
     correlation, skipped = {}, {}
-    for k, name in enumerate(POSE_VECTOR):
+    for k, name in enumerate(names):
         x, y = predicted[:, k] - predicted[:, k].mean(), true_poses[:, k] - true_poses[:, k].mean()
         if not np.any(y):
             skipped[name] = "constant truth"

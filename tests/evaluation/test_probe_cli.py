@@ -1,0 +1,79 @@
+"""`python -m avgan.probe` on a small synthetic ensemble: the table, the JSON, the errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from avgan.data.synthetic import build
+from tests.conftest import require_fluidsynth
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+@pytest.fixture(scope="module")
+def cellos(tmp_path_factory):
+    """5 cello recordings of 4 s (2 held out): ~24 training and ~16 held-out chunks."""
+    require_fluidsynth()
+    root = str(tmp_path_factory.mktemp("probe") / "cellos")
+    config = build.preset_config(
+        "tiny", seed=3, instruments=("cello",), recordings=5, validation_recordings=2
+    )
+    build.build(root, config, workers=2, progress=False)
+    return root
+
+
+def _probe(*flags):
+    return subprocess.run(
+        [sys.executable, "-m", "avgan.probe", *flags],
+        cwd=REPO,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_probe_table_and_json(cellos, tmp_path):
+
+    from avgan.models.encoders import SoundClassifier
+
+    encoder = SoundClassifier(num_classes=1, scale=0.125)
+    encoder(np.zeros((1, 22050), np.float32))
+    path = str(tmp_path / "untrained" / "encoder.keras")
+    os.makedirs(os.path.dirname(path))
+    encoder.save(path)
+    out = str(tmp_path / "probe.json")
+
+    done = _probe(f"--data={cellos}", "--instruments=cello", f"--encoder={path}", f"--out={out}")
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    # The parameters that vary among the cello's chunks (4 s recordings have no rests).
+    assert lines[0].split() == ["instrument", "encoding", "hand", "bow", "string", "mean"]
+    assert lines[1].startswith("cello") and "log-mel (raw)" in lines[1]
+    assert lines[2].split()[:2] == ["cello", "untrained"]  # named after its folder
+    with open(out) as f:
+        result = json.load(f)
+    cello = result["instruments"]["cello"]
+    assert cello["chunks"]["train"] > 10 and cello["chunks"]["test"] > 5
+    raw = cello["probe"]["log-mel (raw)"]
+    # The string (which pitch range a note lies in) is in the sound's spectrum.
+    assert raw["correlation"]["string"] > 0.5
+    assert set(raw["skipped"]) == {f"fingering{i}" for i in range(7)} | {"playing"}
+    assert result["encoders"] == {"untrained": path}
+
+
+def test_bad_flags_are_one_line(cellos, tmp_path):
+    missing = _probe(f"--data={cellos}", f"--encoder=x={tmp_path}/none.keras")
+    assert missing.returncode == 1
+    assert missing.stderr.strip().endswith(
+        f"--encoder x={tmp_path}/none.keras: no such file {tmp_path}/none.keras"
+    )
+    other = _probe(f"--data={cellos}", "--instruments=tuba")
+    assert other.returncode == 1
+    assert "--instruments tuba: not in" in other.stderr.strip().splitlines()[-1]

@@ -37,6 +37,7 @@ PROGRESS_FILE = "progress.json"
 METRICS_FILE = "metrics.json"
 EVALUATION_FILE = "evaluation.json"
 SAMPLES_FILE = "samples_test.png"
+SCALE_FILE = "scale.png"  # pose runs: pictures of a rising scale (evaluate)
 ENCODERS_DIR = "encoders"
 ENCODER_FILE = "encoder.keras"
 MAX_CHECKPOINTS = 3

@@ -13,7 +13,9 @@ For a GAN run's model dir (`avgan.run_dir`), restored without the trainer:
 - pose-oriented S2I: pose fidelity, the correlation between the pose a regressor
   (trained on real training pictures) reads from generated pictures and the
   ground-truth pose of the conditioning sound; and the regressor's own correlation
-  on real test pictures, the ceiling.
+  on real test pictures, the ceiling; and the paper's Fig. 10 as a measurement: a rising
+  scale rendered by FluidSynth under one noise draw, the pose read off each picture
+  against the pose of its note (`avgan.evaluation.scale`; MODEL_DIR/scale.png).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import tensorflow as tf
 from avgan import run_dir
 from avgan.data import pipeline
 from avgan.data.layout import PairIndex
-from avgan.evaluation import diversity, flatness, frechet, pose, roughness
+from avgan.evaluation import diversity, flatness, frechet, pose, roughness, scale
 from avgan.evaluation.accuracy import generated_accuracy
 from avgan.models.i2s import spectrogram_target, to_log_mel_44
 
@@ -154,12 +156,16 @@ def evaluate_pose(
     epochs: int = 15,
     seed: int = 0,
     drawn: int = 4096,
+    scale_picture: str | None = None,
 ) -> dict:
     """Pose fidelity of a pose-oriented S2I model of `instrument` (synthetic ensemble).
 
     The regressor learns from the instrument's real training pictures and `drawn`
     fresh pictures from the synthetic renderer (`pose.drawn_pictures`); its ceiling
-    is measured on the real held-out pictures.
+    is measured on the real held-out pictures. With `scale_picture`, the same regressor
+    reads the pictures of a rising scale (`scale.follow_scale`, under 'scale'), which
+    are written there as one row, low notes left; without FluidSynth, 'scale' says why
+    it is missing.
     """
     train = [p for p in index.split("train") if p.instrument == instrument]
     test = [p for p in index.split("validation") if p.instrument == instrument]
@@ -174,11 +180,36 @@ def evaluate_pose(
         [gan.generate(sounds[i : i + 64]).numpy() for i in range(0, len(test), 64)]
     )
     truth = pose.pose_targets(test)
-    return {
+    result = {
         "regressor_pictures": {"real": len(train), "drawn": drawn},
         "fidelity": pose.pose_fidelity(regressor, generated, truth),
         "regressor_on_real": pose.regressor_accuracy(regressor, pose.load_pictures(test), truth),
     }
+    if scale_picture:
+        result["scale"] = _scale(gan, regressor, instrument, seed, scale_picture)
+    return result
+
+
+def _scale(gan, regressor, instrument: str, seed: int, picture: str) -> dict:
+    """`scale.follow_scale` for the pose model `gan`, its pictures written to `picture`."""
+    from PIL import Image
+
+    from avgan.data.files import atomic_path
+    from avgan.data.pictures import image_grid
+
+    try:
+        pictures, result = scale.follow_scale(
+            lambda sounds, z: gan.generate(tf.constant(sounds), z).numpy(),
+            regressor,
+            instrument,
+            gan.z_dim,
+            seed=seed,
+        )
+    except FileNotFoundError as e:  # no FluidSynth or soundfont here
+        return {"missing": str(e)}
+    with atomic_path(picture) as tmp:
+        Image.fromarray(image_grid(pictures, len(pictures))).save(tmp, "PNG")
+    return result
 
 
 def evaluate_dir(
@@ -230,7 +261,12 @@ def evaluate_dir(
     if config.mode == "s2i_pose":
         progress(f"pose fidelity: training the pose regressor ({pose_epochs} epochs)")
         result["pose"] = evaluate_pose(
-            gan, index, config.gan.instruments[0], pose_epochs, drawn=pose_pictures
+            gan,
+            index,
+            config.gan.instruments[0],
+            pose_epochs,
+            drawn=pose_pictures,
+            scale_picture=run_dir.path(model_dir, run_dir.SCALE_FILE),
         )
     run_dir.write_json(run_dir.path(model_dir, run_dir.EVALUATION_FILE), result)
     return result

@@ -6,25 +6,9 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
-
-from avgan.data.synthetic import build
-from tests.conftest import require_fluidsynth
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-
-
-@pytest.fixture(scope="module")
-def cellos(tmp_path_factory):
-    """5 cello recordings of 4 s (2 held out): ~24 training and ~16 held-out chunks."""
-    require_fluidsynth()
-    root = str(tmp_path_factory.mktemp("probe") / "cellos")
-    config = build.preset_config(
-        "tiny", seed=3, instruments=("cello",), recordings=5, validation_recordings=2
-    )
-    build.build(root, config, workers=2, progress=False)
-    return root
 
 
 def _probe(*flags):

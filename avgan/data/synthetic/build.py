@@ -31,7 +31,6 @@ import re
 import shutil
 import socket
 import tempfile
-import wave
 from collections.abc import Iterator
 
 import numpy as np
@@ -138,17 +137,6 @@ class _Job:
         return os.path.join(self.root, ".parts", f"{self.name}.csv")
 
 
-def _read_mono_wav(path: str) -> np.ndarray:
-    """FluidSynth's 16-bit output -> [samples] float32 in [-1, 1], channels averaged."""
-    with wave.open(path, "rb") as w:
-        channels, width = w.getnchannels(), w.getsampwidth()
-        frames = w.readframes(w.getnframes())
-    if width != 2:
-        raise ValueError(f"{path}: expected 16-bit samples from fluidsynth, got {8 * width}-bit")
-    samples = np.frombuffer(frames, "<i2").reshape(-1, channels).astype(np.float32) / 32768.0
-    return samples.mean(axis=1)
-
-
 def chunk_dbfs(chunks: np.ndarray) -> np.ndarray:
     """[..., samples] -> [...] dBFS, 20 log10(rms); as avgan.data.audio.dbfs, in NumPy."""
     with np.errstate(divide="ignore"):
@@ -183,7 +171,7 @@ def _build_recording(job: _Job) -> tuple[str, int, int]:
             sample_rate=SAMPLE_RATE,
             soundfont=cfg.soundfont,
         )
-        waveform = _read_mono_wav(wav)
+        waveform = render.read_mono_wav(wav)
     n_chunks = int(cfg.seconds * SAMPLE_RATE) // CHUNK_SAMPLES
     waveform = np.pad(waveform, (0, max(0, n_chunks * CHUNK_SAMPLES - len(waveform))))
     chunks = waveform[: n_chunks * CHUNK_SAMPLES].reshape(n_chunks, CHUNK_SAMPLES)

@@ -13,7 +13,10 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import wave
 from collections.abc import Sequence
+
+import numpy as np
 
 from avgan.data.constants import SAMPLE_RATE
 
@@ -180,3 +183,14 @@ def render_notes(
             )
         os.replace(wav, out_wav)
     return out_wav
+
+
+def read_mono_wav(path: str) -> np.ndarray:
+    """FluidSynth's 16-bit output -> [samples] float32 in [-1, 1], channels averaged."""
+    with wave.open(path, "rb") as w:
+        channels, width = w.getnchannels(), w.getsampwidth()
+        frames = w.readframes(w.getnframes())
+    if width != 2:
+        raise ValueError(f"{path}: expected 16-bit samples from fluidsynth, got {8 * width}-bit")
+    samples = np.frombuffer(frames, "<i2").reshape(-1, channels).astype(np.float32) / 32768.0
+    return samples.mean(axis=1)

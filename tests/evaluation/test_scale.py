@@ -1,0 +1,98 @@
+"""The scale of Fig. 10: its sounds have the pitches asked for, its poses climb the neck,
+and follow_scale gives every note the same noise and reads the pictures in order."""
+
+import librosa
+import numpy as np
+import pytest
+
+from avgan.data.constants import CHUNK_SAMPLES, SAMPLE_RATE
+from avgan.evaluation import scale
+from avgan.evaluation.pose import POSE_VECTOR
+from tests.conftest import require_fluidsynth
+
+
+@pytest.mark.parametrize(
+    "instrument, pitches", [("cello", [36, 43, 50, 57, 64]), ("violin", [55, 62, 69, 76, 83])]
+)
+def test_scale_sounds_have_the_pitches_asked_for(instrument, pitches):
+    require_fluidsynth()
+    sounds = scale.scale_sounds(instrument, pitches)
+    assert sounds.shape == (len(pitches), CHUNK_SAMPLES) and sounds.dtype == np.float32
+    for pitch, sound in zip(pitches, sounds, strict=True):
+        # A pitch tracker (YIN) over the note's steady part, after its attack.
+        f0 = librosa.yin(sound[4096:], fmin=50, fmax=2000, sr=SAMPLE_RATE, frame_length=4096)
+        heard = librosa.hz_to_midi(np.median(f0))
+        assert heard == pytest.approx(pitch, abs=0.5), (instrument, pitch, heard)
+
+
+def test_scale_poses_climb_the_neck_and_cross_strings():
+    pitches = scale.scale_pitches("cello")
+    assert pitches[0] == 36 and pitches[-1] == 69 and np.all(np.diff(pitches) == 1)
+    poses = scale.scale_poses("cello", pitches)
+    hand, string = poses[:, POSE_VECTOR.index("hand")], poses[:, POSE_VECTOR.index("string")]
+    np.testing.assert_allclose(hand[:8], [0, 1, 2, 3, 4, 5, 6, 0] / np.float32(12), atol=1e-4)
+    np.testing.assert_allclose(string[:8] * 3, [0] * 7 + [1])
+    assert np.all(poses[:, POSE_VECTOR.index("playing")] == 1)
+    np.testing.assert_array_equal(poses[:4, POSE_VECTOR.index("bow")], [0, 1, 0, 1])  # down, up
+
+
+def test_follow_scale_fixes_the_noise_and_keeps_the_order():
+    require_fluidsynth()
+    pitches = [36, 40, 44, 48, 52]
+    calls = {}
+
+    def generate(sounds, z):
+        calls["sounds"], calls["z"] = sounds, z
+        # Each picture says which note it was drawn for: its first pixel is the note's index.
+        pictures = np.zeros((len(sounds), 64, 64, 3), np.float32)
+        pictures[:, 0, 0, 0] = np.arange(len(sounds))
+        return pictures
+
+    expected = scale.scale_poses("cello", pitches)
+
+    def oracle(pictures):  # reads the pose of the note each picture was drawn for
+        return expected[np.asarray(pictures)[:, 0, 0, 0].astype(int)]
+
+    pictures, result = scale.follow_scale(generate, oracle, "cello", z_dim=7, pitches=pitches)
+
+    assert calls["sounds"].shape == (5, CHUNK_SAMPLES)
+    assert calls["z"].shape == (5, 7) and np.all(calls["z"] == calls["z"][0])
+    assert pictures.shape == (5, 64, 64, 3)
+    assert result["pitches"] == pitches
+    np.testing.assert_allclose(result["read"]["hand"], expected[:, 0], atol=1e-6)
+    np.testing.assert_allclose(result["expected"]["string"], expected[:, 2])
+    assert result["correlation"]["correlation"]["hand"] == pytest.approx(1.0)
+    assert result["correlation"]["skipped"]["playing"] == "constant truth"
+
+
+def test_a_scale_of_one_note_is_refused():
+    with pytest.raises(ValueError, match="at least 2 notes"):
+        scale.follow_scale(None, None, "cello", z_dim=4, pitches=[40])
+
+
+def test_pose_evaluation_reads_the_scale_and_writes_its_row(cellos, tmp_path):
+    """A pose model (untrained, tiny) under evaluate_pose: the scale of the instrument's
+    whole range is generated, read by the same regressor and written as one row."""
+    from PIL import Image
+
+    from avgan import config as config_lib
+    from avgan.data import layout
+    from avgan.evaluation.run import evaluate_pose
+    from avgan.models.encoders import SoundClassifier
+    from avgan.models.sampler import Sampler
+
+    config = config_lib.preset("tiny").replace(mode="s2i_pose", gan=dict(instruments=("cello",)))
+    sampler = Sampler.from_config(config, SoundClassifier(num_classes=1, scale=0.125))
+    index = layout.read_layout(cellos, progress=False)
+    picture = str(tmp_path / "scale.png")
+
+    result = evaluate_pose(sampler, index, "cello", epochs=1, drawn=16, scale_picture=picture)
+
+    pitches = list(range(36, 70))
+    assert result["scale"]["pitches"] == pitches
+    assert len(result["scale"]["read"]["hand"]) == len(pitches)
+    np.testing.assert_allclose(
+        result["scale"]["expected"]["string"], scale.scale_poses("cello", pitches)[:, 2]
+    )
+    with Image.open(picture) as row:
+        assert row.size == (64 * len(pitches), 64)

@@ -93,8 +93,11 @@ def test_rows_of_other_encoders_are_replaced_not_mixed(tmp_path):
     # Retrained to the same accuracy in another time (a new machine): the same encoders.
     retrained = tmp_path / "enc-again"
     _encoders(retrained, 0.902, 0.879)
-    _write(os.path.join(retrained, "image_classifier"), "metrics.json",
-           {"accuracy": 0.879, "seconds": 539.4})
+    _write(
+        os.path.join(retrained, "image_classifier"),
+        "metrics.json",
+        {"accuracy": 0.879, "seconds": 539.4},
+    )
     write_recipes.archive(_args(tmp_path, tmp_path / "empty", retrained))
     assert os.path.exists(os.path.join(archived, "s2i-avgan-h-spectral", "metrics.json"))
 

@@ -399,6 +399,46 @@ def pose_section(run: str) -> list[str]:
     return lines + [""]
 
 
+PROBE_FILE = os.path.join("pose", "probe.json")  # under OUT: `avgan-probe --out`
+
+
+def probe_section(out: str) -> list[str]:
+    """What each conditioning encoding carries of the pose (OUT/pose/probe.json, written
+    by `avgan-probe`): the held-out r of a ridge probe per parameter, the ceiling to
+    quote beside a pose model's fidelity; nothing when there is no probe."""
+    path = os.path.join(out, PROBE_FILE)
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        probe = json.load(f)
+    names = ("hand", "bow", "string", "playing")
+    rows = []
+    for instrument, entry in probe["instruments"].items():
+        chunks = entry["chunks"]
+        for encoding, result in entry["probe"].items():
+            r = result["correlation"]
+            cells = " | ".join(f"{r[n]:.2f}" if n in r else "-" for n in names)
+            rows.append(
+                f"| {instrument} | {encoding} | {cells} | {result['mean']:.2f} "
+                f"| {chunks['train']:,} / {chunks['test']:,} |"
+            )
+    data = os.path.basename(probe["data"].rstrip("/"))
+    return [
+        "### What the condition carries: a linear probe",
+        "",
+        f"`avgan-probe` on `{data}`: a ridge regression from each encoding of a 0.5 s chunk "
+        "to each pose parameter, fitted on the training recordings and scored by Pearson r "
+        "on the held-out ones (docs/evaluation.md). A generator conditioned on the "
+        "encoding is unlikely to follow the pose better: the probe is the ceiling beside "
+        "the fidelity above. `log-mel (raw)` is the spectrogram itself.",
+        "",
+        "| instrument | encoding | hand | bow | string | playing | mean | chunks (train / test) |",
+        "|---|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
+
+
 def _plot_curves(curves: list, title: str, ylabel: str, path: str) -> str | None:
     """Train (solid) and test (dashed) accuracy over epochs, one colour per run, with
     chance (1/13) dotted. curves: [(name, colour, [{"epoch", "train", "validation"}])].
@@ -719,6 +759,7 @@ def report(
     lines += recipes_section(out)
     lines += larger_data_section(out)
     lines += pose_section(run)
+    lines += probe_section(out)
     i2s = {f for f, _, _ in I2S_RUNS}
     grids = [(n, f) for n, f in samples.items() if n not in i2s]
     if grids:

@@ -281,3 +281,29 @@ def test_the_larger_data_section_quotes_the_full_runs_with_their_evaluator(tmp_p
     )
     assert "| I2S |" not in text
     assert "![S2I-C, full](full/samples_s2i-c-avgan.png)" in text
+
+
+def test_the_probe_section_tabulates_each_encoding(tmp_path):
+    out = str(tmp_path / "results")
+    assert write_report.probe_section(out) == []
+    probe = {
+        "data": "/cache/synthetic-full-seed0-v4",
+        "instruments": {
+            "cello": {
+                "chunks": {"train": 1126, "test": 292},
+                "probe": {
+                    "pitch": {
+                        "correlation": {"hand": 0.98, "bow": 0.18, "string": 0.99},
+                        "skipped": {"playing": "constant truth"},
+                        "mean": 0.7167,
+                    }
+                },
+            }
+        },
+    }
+    os.makedirs(os.path.join(out, "pose"))
+    with open(os.path.join(out, "pose", "probe.json"), "w") as f:
+        json.dump(probe, f)
+    text = "\n".join(write_report.probe_section(out))
+    assert "`avgan-probe` on `synthetic-full-seed0-v4`" in text
+    assert "| cello | pitch | 0.98 | 0.18 | 0.99 | - | 0.72 | 1,126 / 292 |" in text

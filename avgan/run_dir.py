@@ -300,20 +300,24 @@ def remove_partial_checkpoints(model_dir: str) -> None:
 def encoder_kinds(config: Config) -> dict[str, str]:
     """The encoder modes a GAN run needs: {"condition": ..., "evaluator": ...}.
 
-    S2I conditions on the sound classifier (S2I-A: the sound autoencoder) and is
+    S2I conditions on the sound classifier (S2I-A: the sound autoencoder; pose models:
+    the pitch-aware classifier, whose encoding carries where the hand stops the string at
+    r 0.98 against the instrument classifier's 0.70, `avgan-probe` on `full`) and is
     judged by the image classifier; I2S the other way round.
     """
     if config.direction == "i2s":
         return {"condition": "image_classifier", "evaluator": "sound_classifier"}
     condition = "sound_autoencoder" if config.gan.variant == "a" else "sound_classifier"
+    if config.mode == "s2i_pose":
+        condition = "pitch_sound_classifier"
     return {"condition": condition, "evaluator": "image_classifier"}
 
 
 def given_encoder(config: Config, kind: str) -> str:
     """The encoder file the config names for encoder mode `kind`, '' when none.
 
-    --sound_encoder names the sound classifier, except under variant 'a', where it
-    names the sound autoencoder (S2I-A's condition).
+    --sound_encoder names the sound classifier (pose models: the pitch-aware one),
+    except under variant 'a', where it names the sound autoencoder (S2I-A's condition).
     """
     if kind == "image_classifier":
         return config.gan.image_encoder

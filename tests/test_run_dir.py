@@ -155,6 +155,10 @@ def test_encoders_are_found_where_the_run_said(tmp_path):
         "condition": "image_classifier",
         "evaluator": "sound_classifier",
     }
+    assert run_dir.encoder_kinds(config.replace(mode="s2i_pose")) == {
+        "condition": "pitch_sound_classifier",  # the encoding that carries the pose
+        "evaluator": "image_classifier",
+    }
 
 
 def test_a_legacy_run_restores_to_the_same_generator(tmp_path):

@@ -80,11 +80,20 @@ def train_encoders(config: Config, index: PairIndex, model_dir: str) -> dict[str
     paths = {}
     for role, kind in run_dir.encoder_kinds(config).items():
         paths[role] = run_dir.given_encoder(config, kind)
+        if not paths[role] and kind == "pitch_sound_classifier" and not _has_pitch(index):
+            # A pose model on data without note labels: the instrument classifier.
+            print(f"{index.root}: no pitch metadata; conditioning on the sound classifier")
+            kind = "sound_classifier"
         if not paths[role]:
             folder = run_dir.trained_encoder_dir(model_dir, kind)
             classifiers.TRAINERS[kind](_encoder_config(config, kind), index, folder)
             paths[role] = os.path.join(folder, run_dir.ENCODER_FILE)
     return paths
+
+
+def _has_pitch(index: PairIndex) -> bool:
+    """Whether every pair has a MIDI pitch (rests count), as the pitch-aware classifier needs."""
+    return all(p.pitch is not None for p in index.pairs)
 
 
 def _encoder_config(config: Config, kind: str) -> Config:

@@ -174,6 +174,19 @@ def test_s2i_n_and_pose_mode_train(setup, tmp_path):
     assert pose["instruments"] == ["flute"] and pose["steps"] == 1  # 8 flute pairs, batch 8
 
 
+def test_a_pose_model_without_note_labels_conditions_on_the_sound_classifier(setup, tmp_path):
+    """Pose models condition on the pitch-aware classifier, which needs pitch metadata;
+    the fixture layout has none, so the run trains the instrument classifier instead."""
+    index = setup[0]
+    assert index.pairs[0].pitch is None
+    config = _run(setup, 1, mode="s2i_pose", instruments=("flute",), sound_encoder="")
+    model_dir = str(tmp_path / "pose" / "flute")
+    metrics = gan.train_gan(config, index, model_dir, verbose=0)
+    trained = run_dir.trained_encoder_dir(model_dir, "sound_classifier")
+    assert os.path.isfile(os.path.join(trained, "encoder.keras"))
+    assert metrics["steps"] == 1
+
+
 def test_another_variant_in_the_same_dir_is_refused(setup, tmp_path):
     index = setup[0]
     model_dir = str(tmp_path / "c")

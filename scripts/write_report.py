@@ -367,7 +367,7 @@ def beyond_section(run: str) -> list[str]:
     return lines + [""]
 
 
-def pose_section(run: str) -> list[str]:
+def pose_section(run: str, out: str | None = None) -> list[str]:
     lines = [
         "## Pose-oriented S2I: pose fidelity",
         "",
@@ -377,7 +377,9 @@ def pose_section(run: str) -> list[str]:
         "renderer (random players, rooms and poses; counts below); "
         "the table gives the Pearson correlation with the ground-truth pose "
         "behind each sound, and the regressor's correlation on the real held-out "
-        "pictures (its ceiling). The paper shows pose variety (Fig. 10) but measures none.",
+        "pictures (its ceiling). The paper shows pose variety (Fig. 10) but measures none; "
+        "below the table, Fig. 10 is measured: the pose read off the pictures of a rising "
+        "scale (`avgan.evaluation.scale`).",
         "",
         "| instrument | mean r, generated | mean r, real (ceiling) | per parameter, generated "
         "| regressor's pictures |",
@@ -396,7 +398,66 @@ def pose_section(run: str) -> list[str]:
         pictures = e["pose"].get("regressor_pictures")
         trained_on = f"{pictures['real']} real + {pictures['drawn']} drawn" if pictures else ""
         lines.append(f"| {d} | {fid['mean']:.3f} | {real['mean']:.3f} | {per} | {trained_on} |")
-    return lines + [""]
+    lines.append("")
+    if out:
+        lines += scale_figures(run, out, dirs)
+    return lines
+
+
+def scale_figures(run: str, out: str, dirs: list[str]) -> list[str]:
+    """Fig. 10 as a measurement, for each pose run whose evaluation has `pose.scale`: the
+    hand and string the regressor reads off the pictures of a rising scale, against the
+    note's pitch and beside the note's true pose (OUT/scale_<instrument>.png), and the
+    pictures themselves (the run's scale.png, copied to OUT/scale_row_<instrument>.png)."""
+    lines = []
+    for d in dirs:
+        e = _load(run, os.path.join("s2i_pose", d), "evaluation.json")
+        found = (e or {}).get("pose", {}).get("scale")
+        if not found or "pitches" not in found:
+            continue
+        plot = _plot_scale(found, d, os.path.join(out, f"scale_{d}.png"))
+        r = found["correlation"]["correlation"]
+        said = ", ".join(f"{k} r {r[k]:.2f}" for k in ("hand", "string") if k in r)
+        lines += [
+            f"Fig. 10, {d}: a rising scale ({len(found['pitches'])} notes rendered by "
+            f"FluidSynth) under one noise draw; the pose read off each picture against the "
+            f"note's ({said}).",
+            "",
+            f"![Fig. 10, {d}]({os.path.basename(plot)})",
+            "",
+        ]
+        row = os.path.join(run, "s2i_pose", d, "scale.png")
+        kept = os.path.join(out, f"scale_row_{d}.png")
+        if os.path.exists(row):
+            with atomic_path(kept) as tmp:
+                shutil.copyfile(row, tmp)
+        if os.path.exists(kept):
+            lines += [f"![Fig. 10 pictures, {d}]({os.path.basename(kept)})", ""]
+    return lines
+
+
+def _plot_scale(found: dict, instrument: str, path: str) -> str:
+    """Read (markers) and true (lines) hand and string against MIDI pitch."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=110)
+    pitches = found["pitches"]
+    for name, color in (("hand", "tab:blue"), ("string", "tab:orange")):
+        ax.plot(pitches, found["expected"][name], "-", color=color, lw=1, label=f"{name}, true")
+        ax.plot(pitches, found["read"][name], "o", color=color, ms=3, label=f"{name}, read")
+    ax.set_xlabel("MIDI pitch of the note")
+    ax.set_ylabel("pose (0-1; string / 3)")
+    ax.set_title(f"{instrument}: pose read off the generated pictures of a rising scale")
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return path
 
 
 PROBE_FILE = os.path.join("pose", "probe.json")  # under OUT: `avgan-probe --out`
@@ -758,7 +819,7 @@ def report(
     lines += beyond_section(run)
     lines += recipes_section(out)
     lines += larger_data_section(out)
-    lines += pose_section(run)
+    lines += pose_section(run, out)
     lines += probe_section(out)
     i2s = {f for f, _, _ in I2S_RUNS}
     grids = [(n, f) for n, f in samples.items() if n not in i2s]

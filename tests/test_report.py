@@ -307,3 +307,31 @@ def test_the_probe_section_tabulates_each_encoding(tmp_path):
     text = "\n".join(write_report.probe_section(out))
     assert "`avgan-probe` on `synthetic-full-seed0-v4`" in text
     assert "| cello | pitch | 0.98 | 0.18 | 0.99 | - | 0.72 | 1,126 / 292 |" in text
+
+
+def test_the_pose_section_plots_the_scale_and_shows_its_pictures(tmp_path):
+    run, out = str(tmp_path / "run"), str(tmp_path / "out")
+    r = {"correlation": {"hand": 0.5, "string": 0.75}, "skipped": {}, "mean": 0.625}
+    scale = {
+        "pitches": [36, 37, 38],
+        "read": {"hand": [0.1, 0.2, 0.1], "string": [0.0, 0.1, 0.0]},
+        "expected": {"hand": [0.0, 1 / 12, 2 / 12], "string": [0.0, 0.0, 0.0]},
+        "correlation": r,
+    }
+    pose = {"fidelity": r, "regressor_on_real": r, "scale": scale}
+    _write(run, os.path.join("s2i_pose", "cello"), "evaluation.json", {"pose": pose})
+    with open(os.path.join(run, "s2i_pose", "cello", "scale.png"), "wb") as f:
+        f.write(b"\x89PNG row")
+    os.makedirs(out)
+
+    text = "\n".join(write_report.pose_section(run, out))
+
+    assert "| cello | 0.625 | 0.625 | hand 0.50, string 0.75 |" in text
+    assert "Fig. 10, cello: a rising scale (3 notes" in text
+    assert "(hand r 0.50, string r 0.75)" in text
+    assert "![Fig. 10, cello](scale_cello.png)" in text
+    assert os.path.getsize(os.path.join(out, "scale_cello.png")) > 1000  # the plot
+    with open(os.path.join(out, "scale_row_cello.png"), "rb") as f:
+        assert f.read() == b"\x89PNG row"
+    # Without an output folder (or a scale), the table alone.
+    assert "Fig. 10, cello" not in "\n".join(write_report.pose_section(run))

@@ -48,6 +48,12 @@ I2S_HEADLINE = (
     ("i2s-avgan-spectral", None, "avgan, spectral norm in D", "`--d_norm=spectral`"),
     ("i2s-avgan-acgan", None, "avgan + AC-GAN", "`--aux_weight=1`"),
     ("i2s-avgan-d2", None, "avgan, 2 extra D layers", "`--d_extra_layers=2` (the paper's 12)"),
+    (
+        "i2s-avgan-d2-acgan",
+        None,
+        "avgan, 2 extra D layers + AC-GAN",
+        "`--d_extra_layers=2 --aux_weight=1`",
+    ),
 )
 REFERENCE_MARK = "†"
 # The leave-one-out runs at half the steps: (folder, ingredient changed, flag).

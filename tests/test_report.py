@@ -333,5 +333,10 @@ def test_the_pose_section_plots_the_scale_and_shows_its_pictures(tmp_path):
     assert os.path.getsize(os.path.join(out, "scale_cello.png")) > 1000  # the plot
     with open(os.path.join(out, "scale_row_cello.png"), "rb") as f:
         assert f.read() == b"\x89PNG row"
-    # Without an output folder (or a scale), the table alone.
+    # Without an output folder, the table alone; without a scale, it says so.
     assert "Fig. 10, cello" not in "\n".join(write_report.pose_section(run))
+    del pose["scale"]
+    _write(run, os.path.join("s2i_pose", "cello"), "evaluation.json", {"pose": pose})
+    text = "\n".join(write_report.pose_section(run, out))
+    assert "Fig. 10, cello" not in text
+    assert f"rising scale, `avgan.evaluation.scale`): {write_report.NOT_RUN}" in text

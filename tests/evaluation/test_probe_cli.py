@@ -23,7 +23,6 @@ def _probe(*flags):
 
 
 def test_probe_table_and_json(cellos, tmp_path):
-
     from avgan.models.encoders import SoundClassifier
 
     encoder = SoundClassifier(num_classes=1, scale=0.125)

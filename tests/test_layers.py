@@ -48,7 +48,7 @@ LAYERS: dict[str, Layer] = {
         " avgan.humaneval.server",
     ),
     "entry": Layer(
-        "avgan.train avgan.evaluate avgan.generate avgan.export_main *.__main__ *.cli",
+        "avgan.train avgan.evaluate avgan.generate avgan.export_main avgan.probe *.__main__ *.cli",
         "stdlib third-party package config data synthesis models run_dir training evaluation"
         " export entry",
     ),

@@ -57,6 +57,8 @@ LOSSES = ("bce", "hinge")  # binary cross-entropy (GAN-CLS) or hinge (SN-GAN, Bi
 D_NORMS = ("batch", "spectral")  # the discriminator's normalisation
 D_CONDITIONINGS = ("concat", "projection")  # GAN-CLS's tiled phi, or Miyato & Koyama's
 G_CONDITIONINGS = ("input", "film")  # phi ++ z at the input only, or FiLM in every block
+# s2i_pose: one model per instrument (the paper's), or one for all the instruments.
+POSE_MODELS = ("each", "shared")
 
 
 # The largest float32: the networks and their losses compute in float32 (or float16),
@@ -213,7 +215,11 @@ class GanConfig:
         variant: S2I only: 'c' (classifier encoding), 'n' (no mismatch term), 'a'
             (autoencoder encoding).
         instruments: pose-oriented S2I: the one instrument the model is for (the
-            trainer runs one model per instrument).
+            trainer runs one model per instrument), or with pose_models 'shared' the
+            instruments the one model is for (empty: all of the data's).
+        pose_models: pose-oriented S2I: 'each' trains one model per instrument (the
+            paper's), 'shared' one model for all of `instruments`; either way a wrong
+            pair is another picture of the same instrument (Eq. 6).
         sound_encoder, image_encoder: trained encoders (.keras) to use; empty trains
             them first into MODEL_DIR/encoders/.
         ema: keep an EMA generator for sampling.
@@ -245,6 +251,7 @@ class GanConfig:
 
     variant: str = "c"
     instruments: tuple[str, ...] = ()
+    pose_models: str = "each"
     sound_encoder: str = ""
     image_encoder: str = ""
     ema: bool = True
@@ -265,6 +272,7 @@ class GanConfig:
     def __post_init__(self):
         _choice("gan.variant", self.variant, VARIANTS)
         _choice("gan.recipe", self.recipe, RECIPE_NAMES)
+        _choice("gan.pose_models", self.pose_models, POSE_MODELS)
         _choice("gan.loss", self.loss, LOSSES)
         _choice("gan.d_norm", self.d_norm, D_NORMS)
         _choice("gan.d_conditioning", self.d_conditioning, D_CONDITIONINGS)
@@ -351,6 +359,8 @@ class Config:
             )
         if self.gan.instruments and self.mode != "s2i_pose":
             _fail("gan.instruments", list(self.gan.instruments), "is for mode s2i_pose")
+        if self.gan.pose_models != GanConfig.pose_models and self.mode != "s2i_pose":
+            _fail("gan.pose_models", self.gan.pose_models, "is for mode s2i_pose")
 
     @property
     def direction(self) -> str:

@@ -25,7 +25,8 @@ run takes a few minutes on 2 CPU cores). Then a table, one row per run:
                        harmonic lines are low, noise near 1); in brackets, the real ones'
   pose r (ceiling)     pose runs: pose fidelity, the mean correlation between the pose
                        read from generated pictures and the sound's true pose; in
-                       brackets, the pose regressor's own on real test pictures
+                       brackets, the pose regressor's own on real test pictures; a
+                       shared pose model (--pose_models=shared) has one per instrument
 
 Why acc test differs from the accuracy training logged (metrics.json, TensorBoard): a
 generated sample depends on its noise z, and evaluate draws other noise than training
@@ -48,7 +49,7 @@ import time
 
 from absl import app, flags
 
-from avgan import cli
+from avgan import cli, run_dir
 
 FLAGS = flags.FLAGS
 flags.DEFINE_multi_string("model_dir", None, "A GAN run dir (repeatable).", required=True)
@@ -66,7 +67,6 @@ flags.DEFINE_integer(
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    from avgan import run_dir
     from avgan.evaluation import run as evaluation
 
     try:
@@ -126,10 +126,14 @@ def table(results: list[dict]) -> str:
     }
     if any("spectral_flatness" in r for r in results):
         columns["flatness (real)"] = lambda r: pair(r, "spectral_flatness", 3)
-    if any("pose" in r for r in results):
+    if any(run_dir.pose_results(r) for r in results):
         columns["pose r (ceiling)"] = lambda r: (
-            f"{r['pose']['fidelity']['mean']:.2f} ({r['pose']['regressor_on_real']['mean']:.2f})"
-            if "pose" in r
+            ", ".join(
+                (f"{name} " if len(poses) > 1 else "")
+                + f"{p['fidelity']['mean']:.2f} ({p['regressor_on_real']['mean']:.2f})"
+                for name, p in poses.items()
+            )
+            if (poses := run_dir.pose_results(r))
             else "-"
         )
     rows = [list(columns)] + [[cell(r) for cell in columns.values()] for r in results]

@@ -82,6 +82,23 @@ def write_json(file: str, value) -> None:
     write_text(file, json.dumps(value, indent=2))
 
 
+def scale_file(instrument: str) -> str:
+    """A shared pose model's SCALE_FILE for one of its instruments."""
+    root, ext = os.path.splitext(SCALE_FILE)
+    return f"{root}_{instrument}{ext}"
+
+
+def pose_results(evaluation: dict) -> dict[str, dict]:
+    """instrument -> the pose evaluation (fidelity, regressor_on_real, scale) of a pose
+    run's evaluation.json: one instrument for a model per instrument, each of a shared
+    model's; {} for other runs."""
+    if "pose_by_instrument" in evaluation:
+        return evaluation["pose_by_instrument"]
+    if "pose" in evaluation:
+        return {(evaluation.get("instruments") or ["?"])[0]: evaluation["pose"]}
+    return {}
+
+
 # Claiming --------------------------------------------------------------------------
 
 
@@ -118,6 +135,8 @@ def gan_identity(config: Config) -> dict[str, str]:
     details = {"variant": config.gan.variant} if config.direction == "s2i" else {}
     if config.gan.instruments:
         details["instruments"] = ",".join(config.gan.instruments)
+    if config.gan.pose_models != GanConfig.pose_models:
+        details["pose_models"] = config.gan.pose_models
     if config.gan.augment:  # a run is not continued under another augmentation
         details["augment"] = ",".join(config.gan.augment_policy)
     if config.model.upsampling != "deconv":  # nor with other generator layers

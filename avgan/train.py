@@ -4,7 +4,8 @@ Modes:
   s2i                     sound-to-image GAN-CLS; --variant c (classifier encoding),
                           n (no mismatch term) or a (autoencoder encoding)
   s2i_pose                pose-oriented S2I, one model per --instrument (all in turn
-                          when not given), wrong pairs from the same instrument
+                          when not given; --pose_models=shared: one model for them
+                          all), wrong pairs from the same instrument
   i2s                     image-to-sound GAN-CLS (log-mel spectrograms)
   sound_classifier        SoundClassifier on --representation (paper Table 1)
   pitch_sound_classifier  SoundClassifier with a pitch head (pose-aware encoder)
@@ -49,7 +50,20 @@ flags.DEFINE_integer("epochs", None, "Training epochs (per stack for the autoenc
 flags.DEFINE_integer("batch_size", None, "Batch size.")
 flags.DEFINE_integer("seed", None, "Random seed.")
 flags.DEFINE_enum("variant", "c", config_lib.VARIANTS, "S2I variant: S2I-C, S2I-N or S2I-A.")
-flags.DEFINE_list("instrument", [], "Pose mode: the instrument(s) to train, one model each.")
+flags.DEFINE_list(
+    "instrument",
+    [],
+    "Pose mode: the instrument(s) to train (default: all of the data's), one model each "
+    "or, with --pose_models=shared, one model for them all.",
+)
+flags.DEFINE_enum(
+    "pose_models",
+    None,
+    config_lib.POSE_MODELS,
+    "Pose mode: each (one model per instrument, in MODEL_DIR/<instrument>, as in the "
+    "paper) or shared (one model for all the instruments, in MODEL_DIR). Wrong pairs "
+    "are always pictures of the same instrument (Eq. 6). Default: each.",
+)
 flags.DEFINE_string("sound_encoder", None, "A trained sound encoder (.keras) to condition on.")
 flags.DEFINE_string("image_encoder", None, "A trained image classifier (.keras).")
 flags.DEFINE_enum(
@@ -182,6 +196,7 @@ def resolve_config() -> config_lib.Config:
             r1_every=FLAGS.r1_every,
             variant=FLAGS.variant,
             instruments=tuple(FLAGS.instrument),
+            pose_models=FLAGS.pose_models,
             sound_encoder=FLAGS.sound_encoder,
             image_encoder=FLAGS.image_encoder,
             ema=FLAGS.ema,

@@ -2,7 +2,8 @@
 # From nothing to results/REPORT.md: builds the synthetic ensemble, trains the encoders
 # and the GAN variants (S2I-C, S2I-N, S2I-A, I2S, pose-oriented S2I) with one preset,
 # evaluates them, runs paper Table 1, and writes the report with its plots.
-#   scripts/reproduce.sh                 # cpu preset: ~5 hours on 2 CPU cores
+#   scripts/reproduce.sh                 # cpu preset: ~5 hours on 2 CPU cores, and
+#                                        # ~4 more for the pose models on `full`
 #   PRESET=paper GAN_EPOCHS=100 scripts/reproduce.sh    # on a GPU
 # Every step resumes or skips when rerun (a finished run is not repeated), so a killed
 # reproduction goes on where it stopped. Outputs: runs/reproduce/ (checkpoints,
@@ -150,6 +151,29 @@ fi
 I2S_ACGAN_EPOCHS=${I2S_ACGAN_EPOCHS:-$I2S_AUGMENT_EPOCHS}
 if (( I2S_ACGAN_EPOCHS > 0 )); then
   train_and_evaluate "$RUN/i2s-acgan" --mode=i2s --augment="$I2S_AUGMENT" --aux_weight="${ACGAN_WEIGHT:-1}" --epochs="$I2S_ACGAN_EPOCHS"
+fi
+# Pose-oriented S2I on the `avgan` recipe (issue #24), on the larger synthetic ensemble
+# `full` (about 1,400 training chunks per instrument; `small` has about 115), with
+# encoders trained on `full`: the pitch-aware classifier is the condition, the image
+# classifier the judge. One model per instrument of POSE_FULL_INSTRUMENTS, then one model
+# shared by them (the same epochs: as many steps as the per-instrument models together).
+# POSE_FULL_EPOCHS (0 skips): 170 epochs are ~2,900 steps per instrument, ~50 min each on
+# 2 CPU cores.
+POSE_FULL_EPOCHS=${POSE_FULL_EPOCHS:-170}
+POSE_FULL_INSTRUMENTS=${POSE_FULL_INSTRUMENTS:-cello,violin}
+if (( POSE_FULL_EPOCHS > 0 )); then
+  full() { train --synthetic_preset=full --recipe=avgan "$@"; }
+  full --mode=pitch_sound_classifier --epochs=8 --model_dir="$RUN/full/pitch_sound_classifier"
+  full --mode=image_classifier --epochs=12 --model_dir="$RUN/full/image_classifier"
+  for models in each shared; do
+    dir="$RUN/s2i_pose-avgan"
+    [[ $models == shared ]] && dir="$RUN/s2i_pose-avgan-shared"
+    full --mode=s2i_pose --pose_models="$models" --instrument="$POSE_FULL_INSTRUMENTS" \
+      --epochs="$POSE_FULL_EPOCHS" --eval_every=10 \
+      --sound_encoder="$RUN/full/pitch_sound_classifier/encoder.keras" \
+      --image_encoder="$RUN/full/image_classifier/encoder.keras" --model_dir="$dir"
+    "$PY" -m avgan.evaluate --model_dir="$dir" > /dev/null
+  done
 fi
 add_elapsed
 # The report, and the runs' JSON summaries in results/runs (it can be rebuilt from them).

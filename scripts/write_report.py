@@ -31,6 +31,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from write_table1 import table1_markdown  # noqa: E402
 
+from avgan import run_dir  # noqa: E402
 from avgan.data.files import atomic_path, write_text  # noqa: E402
 
 # Paper Table 5 (Sub-URMP): generated-image accuracy under the image classifier.
@@ -95,11 +96,43 @@ def _gan_minutes(metrics: dict) -> float:
     return metrics.get("seconds_total", metrics["seconds_this_run"]) / 60
 
 
-def _pose_dirs(run: str) -> list[str]:
-    parent = os.path.join(run, "s2i_pose")
-    if not os.path.isdir(parent):
-        return []
-    return sorted(d for d in os.listdir(parent) if os.path.isdir(os.path.join(parent, d)))
+def _pose_models(run: str) -> list[str]:
+    """The folders under RUN of the pose models: RUN/s2i_pose*/<instrument> of one model
+    per instrument (s2i_pose: the reproduction's), RUN/s2i_pose* itself of a model
+    shared by several instruments (--pose_models=shared)."""
+    found = []
+    tops = sorted(d for d in os.listdir(run) if d.startswith("s2i_pose")) if os.path.isdir(run) else []
+    for top in tops:
+        parent = os.path.join(run, top)
+        if not os.path.isdir(parent):
+            continue
+        if any(os.path.exists(os.path.join(parent, f)) for f in SUMMARY_FILES):
+            found.append(top)
+            continue
+        found += [
+            os.path.join(top, d)
+            for d in sorted(os.listdir(parent))
+            if os.path.isdir(os.path.join(parent, d))
+        ]
+    return found
+
+
+def _pose_label(folder: str, instrument: str | None = None) -> str:
+    """'cello' for the reproduction's s2i_pose/cello, else the folder, and for a shared
+    model the `instrument` asked for."""
+    top, _, child = folder.partition("/")
+    if child:
+        return child if top == "s2i_pose" else f"{child}, `{top}`"
+    return f"{instrument}, `{top}` (shared)" if instrument else f"`{top}` (shared)"
+
+
+def _poses(run: str, folder: str) -> dict[str, dict]:
+    """instrument -> the pose evaluation of the model in FOLDER (run_dir.pose_results);
+    the instrument of a per-instrument folder is its name."""
+    e = _load(run, folder, "evaluation.json") or {}
+    if "pose" in e:
+        return {os.path.basename(folder): e["pose"]}
+    return e.get("pose_by_instrument", {})
 
 
 def encoders_section(run: str) -> list[str]:
@@ -349,7 +382,7 @@ def beyond_section(run: str) -> list[str]:
     names = [(f"s2i-{v}", name) for v, name in S2I_RUNS]
     names += [(f, n) for f, n in S2I_EXTRA if os.path.isdir(os.path.join(run, f))]
     names += [(f, n) for f, n, _ in I2S_RUNS if f == "i2s" or os.path.isdir(os.path.join(run, f))]
-    names += [(os.path.join("s2i_pose", d), f"pose S2I, {d}") for d in _pose_dirs(run)]
+    names += [(f, f"pose S2I, {_pose_label(f)}") for f in _pose_models(run)]
     for folder, name in names:
         e = _load(run, folder, "evaluation.json")
         if e is None:
@@ -377,28 +410,43 @@ def pose_section(run: str, out: str | None = None) -> list[str]:
         "renderer (random players, rooms and poses; counts below); "
         "the table gives the Pearson correlation with the ground-truth pose "
         "behind each sound, and the regressor's correlation on the real held-out "
-        "pictures (its ceiling). The paper shows pose variety (Fig. 10) but measures none.",
+        "pictures (its ceiling). The paper shows pose variety (Fig. 10) but measures none. "
+        "`s2i_pose` is the reproduction (the paper's recipe, one model per instrument); "
+        "other folders name their run, `(shared)` one model for several instruments. "
+        "Instrument named: the share of pictures generated from held-out sounds that the "
+        "image classifier assigns to the sound's instrument (all the model's instruments "
+        "together).",
         "",
         "| instrument | mean r, generated | mean r, real (ceiling) | per parameter, generated "
-        "| regressor's pictures |",
-        "|---|---|---|---|---|",
+        "| regressor's pictures | instrument named | steps |",
+        "|---|---|---|---|---|---|---|",
     ]
-    dirs = _pose_dirs(run)
-    if not dirs:
-        return lines + [f"| {NOT_RUN} | | | | |", ""]
-    for d in dirs:
-        e = _load(run, os.path.join("s2i_pose", d), "evaluation.json")
-        if e is None or "pose" not in e:
-            lines.append(f"| {d} | {NOT_RUN} | | | |")
+    models = _pose_models(run)
+    if not models:
+        return lines + [f"| {NOT_RUN} | | | | | | |", ""]
+    figures = []
+    for folder in models:
+        e = _load(run, folder, "evaluation.json")
+        poses = _poses(run, folder)
+        if not poses:
+            lines.append(f"| {_pose_label(folder)} | {NOT_RUN} | | | | | |")
             continue
-        fid, real = e["pose"]["fidelity"], e["pose"]["regressor_on_real"]
-        per = ", ".join(f"{k} {v:.2f}" for k, v in fid["correlation"].items())
-        pictures = e["pose"].get("regressor_pictures")
-        trained_on = f"{pictures['real']} real + {pictures['drawn']} drawn" if pictures else ""
-        lines.append(f"| {d} | {fid['mean']:.3f} | {real['mean']:.3f} | {per} | {trained_on} |")
+        metrics = _load(run, folder, "metrics.json") or {}
+        named = _pct(e["accuracy"]["test"]) if "accuracy" in e else ""
+        steps = f"{metrics['steps']:,}" if "steps" in metrics else ""
+        for instrument, pose in poses.items():
+            fid, real = pose["fidelity"], pose["regressor_on_real"]
+            per = ", ".join(f"{k} {v:.2f}" for k, v in fid["correlation"].items())
+            pictures = pose.get("regressor_pictures")
+            trained_on = f"{pictures['real']} real + {pictures['drawn']} drawn" if pictures else ""
+            lines.append(
+                f"| {_pose_label(folder, instrument)} | {fid['mean']:.3f} | {real['mean']:.3f} "
+                f"| {per} | {trained_on} | {named} | {steps} |"
+            )
+            if out:
+                figures += scale_figure(run, out, folder, instrument, pose)
     lines.append("")
     if out:
-        figures = scale_figures(run, out, dirs)
         lines += figures or [
             "Fig. 10 as a measurement (the pose read off the pictures of a rising scale, "
             f"`avgan.evaluation.scale`): {NOT_RUN} (no pose run evaluated since it exists).",
@@ -407,35 +455,39 @@ def pose_section(run: str, out: str | None = None) -> list[str]:
     return lines
 
 
-def scale_figures(run: str, out: str, dirs: list[str]) -> list[str]:
-    """Fig. 10 as a measurement, for each pose run whose evaluation has `pose.scale`: the
-    hand and string the regressor reads off the pictures of a rising scale, against the
-    note's pitch and beside the note's true pose (OUT/scale_<instrument>.png), and the
-    pictures themselves (the run's scale.png, copied to OUT/scale_row_<instrument>.png)."""
-    lines = []
-    for d in dirs:
-        e = _load(run, os.path.join("s2i_pose", d), "evaluation.json")
-        found = (e or {}).get("pose", {}).get("scale")
-        if not found or "pitches" not in found:
-            continue
-        plot = _plot_scale(found, d, os.path.join(out, f"scale_{d}.png"))
-        r = found["correlation"]["correlation"]
-        said = ", ".join(f"{k} r {r[k]:.2f}" for k in ("hand", "string") if k in r)
-        lines += [
-            f"Fig. 10, {d}: a rising scale ({len(found['pitches'])} notes rendered by "
-            f"FluidSynth) under one noise draw; the pose read off each picture against the "
-            f"note's ({said}).",
-            "",
-            f"![Fig. 10, {d}]({os.path.basename(plot)})",
-            "",
-        ]
-        row = os.path.join(run, "s2i_pose", d, "scale.png")
-        kept = os.path.join(out, f"scale_row_{d}.png")
-        if os.path.exists(row):
-            with atomic_path(kept) as tmp:
-                shutil.copyfile(row, tmp)
-        if os.path.exists(kept):
-            lines += [f"![Fig. 10 pictures, {d}]({os.path.basename(kept)})", ""]
+def scale_figure(run: str, out: str, folder: str, instrument: str, pose: dict) -> list[str]:
+    """Fig. 10 as a measurement, for a pose model's instrument whose evaluation has
+    `pose.scale`: the hand and string the regressor reads off the pictures of a rising
+    scale, against the note's pitch and beside the note's true pose
+    (OUT/scale_<name>.png), and the pictures themselves (the run's scale picture, copied
+    to OUT/scale_row_<name>.png); <name> is the instrument for the reproduction's models,
+    else the folder and the instrument."""
+    found = pose.get("scale")
+    if not found or "pitches" not in found:
+        return []
+    label = _pose_label(folder, instrument)
+    top = folder.split("/")[0]
+    name = instrument if top == "s2i_pose" else f"{top}_{instrument}"
+    plot = _plot_scale(found, label.replace("`", ""), os.path.join(out, f"scale_{name}.png"))
+    r = found["correlation"]["correlation"]
+    said = ", ".join(f"{k} r {r[k]:.2f}" for k in ("hand", "string") if k in r)
+    lines = [
+        f"Fig. 10, {label}: a rising scale ({len(found['pitches'])} notes rendered by "
+        f"FluidSynth) under one noise draw; the pose read off each picture against the "
+        f"note's ({said}).",
+        "",
+        f"![Fig. 10, {label}]({os.path.basename(plot)})",
+        "",
+    ]
+    shared = "/" not in folder
+    picture = run_dir.scale_file(instrument) if shared else run_dir.SCALE_FILE
+    row = os.path.join(run, folder, picture)
+    kept = os.path.join(out, f"scale_row_{name}.png")
+    if os.path.exists(row):
+        with atomic_path(kept) as tmp:
+            shutil.copyfile(row, tmp)
+    if os.path.exists(kept):
+        lines += [f"![Fig. 10 pictures, {label}]({os.path.basename(kept)})", ""]
     return lines
 
 
@@ -628,7 +680,7 @@ def copy_samples(run: str, out: str) -> dict[str, str]:
     copied = {}
     figures = {f: figure for f, _, figure in I2S_RUNS}
     names = [f"s2i-{v}" for v, _ in S2I_RUNS] + [f for f, _ in S2I_EXTRA] + list(figures)
-    names += [os.path.join("s2i_pose", d) for d in _pose_dirs(run)]
+    names += _pose_models(run)
     for name in names:
         src = os.path.join(run, name, "samples_test.png")
         base = figures.get(name, f"samples_{name.replace('/', '_')}.png")

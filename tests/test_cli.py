@@ -198,12 +198,21 @@ def test_evaluate_prints_a_table_with_the_real_references():
         "roughness": 0.056,
         "roughness_real": 0.04,
     }
-    code = f"from avgan.evaluate import table; print(table([{result!r}]))"
+    # A pose model shared by two instruments: a pose figure for each.
+    pose = {"fidelity": {"mean": 0.61}, "regressor_on_real": {"mean": 0.93}}
+    shared = {**result, "model_dir": "runs/pose", "accuracy": {"train": 1.0, "test": 0.98},
+              "pose_by_instrument": {"cello": pose, "violin": pose}}  # fmt: skip
+    code = (
+        f"from avgan.evaluate import table; print(table([{result!r}]))\n"
+        f"print(table([{shared!r}]))"
+    )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    header, row = done.stdout.splitlines()
+    header, row, pose_header, pose_row = done.stdout.splitlines()
     assert header.split("  ")[0] == "run" and "test non-EMA" in header
     assert row.split() == ["runs/s2i-c", "80.7%", "80.6%", "77.0%", "25.1", "(10.6)",
                            "29.9", "(46.4)", "0.056", "(0.040)"]  # fmt: skip
+    assert pose_header.endswith("pose r (ceiling)")
+    assert pose_row.endswith("cello 0.61 (0.93), violin 0.61 (0.93)")

@@ -81,6 +81,10 @@ def test_cross_field_rules():
         config_lib.preset("tiny").replace(mode="s2i", model=dict(d_extra_layers=2))
     pose = Config(mode="s2i_pose", gan=GanConfig(instruments=["cello"]))
     assert pose.gan.instruments == ("cello",) and pose.direction == "s2i"
+    with pytest.raises(ValueError, match="gan.pose_models='shared': is for mode s2i_pose"):
+        Config(mode="s2i", gan=GanConfig(pose_models="shared"))
+    with pytest.raises(ValueError, match="gan.pose_models='all': must be one of each, shared"):
+        GanConfig(pose_models="all")
 
 
 def test_json_round_trip_and_older_files():

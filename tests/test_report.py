@@ -340,3 +340,46 @@ def test_the_pose_section_plots_the_scale_and_shows_its_pictures(tmp_path):
     text = "\n".join(write_report.pose_section(run, out))
     assert "Fig. 10, cello" not in text
     assert f"rising scale, `avgan.evaluation.scale`): {write_report.NOT_RUN}" in text
+
+
+def test_the_pose_section_has_a_row_per_model_and_instrument(tmp_path):
+    """The reproduction's s2i_pose/<instrument>, another run's folder of one model per
+    instrument, and a model shared by two instruments, each with its instrument-named
+    share and steps; a shared model's scale row is its scale_<instrument>.png."""
+    run, out = str(tmp_path / "run"), str(tmp_path / "out")
+    r = {"correlation": {"hand": 0.5, "string": 0.75}, "skipped": {}, "mean": 0.625}
+    pose = {"fidelity": r, "regressor_on_real": r}
+    scale = {
+        "pitches": [55, 56],
+        "read": {"hand": [0.1, 0.2], "string": [0.0, 0.0]},
+        "expected": {"hand": [0.0, 1 / 12], "string": [0.0, 0.0]},
+        "correlation": r,
+    }
+    accuracy = {"accuracy": {"train": 1.0, "test": 0.9625}}
+    _write(run, "s2i_pose/cello", "evaluation.json", {"pose": pose})
+    _write(run, "s2i_pose-avgan/violin", "evaluation.json", {**accuracy, "pose": pose})
+    _write(run, "s2i_pose-avgan/violin", "metrics.json", {"steps": 2890})
+    shared = {"cello": pose, "violin": {**pose, "scale": scale}}
+    _write(run, "s2i_pose-avgan-shared", "evaluation.json",
+           {**accuracy, "pose_by_instrument": shared})  # fmt: skip
+    _write(run, "s2i_pose-avgan-shared", "metrics.json", {"steps": 5780})
+    with open(os.path.join(run, "s2i_pose-avgan-shared", "scale_violin.png"), "wb") as f:
+        f.write(b"\x89PNG violin row")
+    os.makedirs(out)
+
+    text = "\n".join(write_report.pose_section(run, out))
+
+    per = "| 0.625 | 0.625 | hand 0.50, string 0.75 |  |"
+    assert f"| cello {per}  |  |" in text
+    assert f"| violin, `s2i_pose-avgan` {per} 96.25% | 2,890 |" in text
+    assert f"| cello, `s2i_pose-avgan-shared` (shared) {per} 96.25% | 5,780 |" in text
+    assert f"| violin, `s2i_pose-avgan-shared` (shared) {per} 96.25% | 5,780 |" in text
+    assert "Fig. 10, violin, `s2i_pose-avgan-shared` (shared): a rising scale (2 notes" in text
+    assert "(scale_s2i_pose-avgan-shared_violin.png)" in text
+    assert os.path.getsize(os.path.join(out, "scale_s2i_pose-avgan-shared_violin.png")) > 1000
+    with open(os.path.join(out, "scale_row_s2i_pose-avgan-shared_violin.png"), "rb") as f:
+        assert f.read() == b"\x89PNG violin row"
+    # The other sections (Fréchet, sample grids) list the same models.
+    assert write_report._pose_models(run) == [
+        "s2i_pose/cello", "s2i_pose-avgan/violin", "s2i_pose-avgan-shared"
+    ]  # fmt: skip

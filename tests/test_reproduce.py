@@ -70,3 +70,26 @@ def test_an_unknown_long_variant_stops_the_script_and_its_time_is_kept(tmp_path)
     assert "LONG_VARIANTS: 'x' is not one of c, n, a" in result.stderr
     assert _training(_commands(tmp_path), f"{tmp_path}/run/s2i-c-long")  # c came first
     assert (tmp_path / "run" / "reproduce_seconds").exists()  # added on failure too
+
+
+def test_the_pose_models_on_full_train_on_the_avgan_recipe_each_and_shared(tmp_path):
+    result = _reproduce(tmp_path)
+    assert result.returncode == 0, result.stderr
+    run, lines = tmp_path / "run", _commands(tmp_path)
+    encoders = {f"--sound_encoder={run}/full/pitch_sound_classifier/encoder.keras",
+                f"--image_encoder={run}/full/image_classifier/encoder.keras"}  # fmt: skip
+    for folder, models in (("s2i_pose-avgan", "each"), ("s2i_pose-avgan-shared", "shared")):
+        [flags] = _training(lines, f"{run}/{folder}")
+        # absl keeps a flag's last value: the avgan recipe, after train()'s paper one.
+        assert [f for f in flags if f.startswith("--recipe=")][-1] == "--recipe=avgan"
+        assert {"--synthetic_preset=full", "--mode=s2i_pose", f"--pose_models={models}",
+                "--instrument=cello,violin", "--epochs=170"} <= set(flags)  # fmt: skip
+        assert encoders <= set(flags)
+        assert f"-m avgan.evaluate --model_dir={run}/{folder}" in lines
+    [pitch] = _training(lines, f"{run}/full/pitch_sound_classifier")
+    assert "--synthetic_preset=full" in pitch
+    # POSE_FULL_EPOCHS=0 leaves them out.
+    off = tmp_path / "off"
+    off.mkdir()
+    assert _reproduce(off, POSE_FULL_EPOCHS="0").returncode == 0
+    assert not [line for line in _commands(off) if "s2i_pose-avgan" in line or "full/" in line]

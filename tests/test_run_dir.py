@@ -92,6 +92,26 @@ def test_gan_run_dirs_expand_a_pose_parent(tmp_path):
     )
     with pytest.raises(run_dir.ModelDirError, match="no GAN run \\(config.json\\) there"):
         run_dir.gan_run_dirs([str(tmp_path)])
+    # A shared pose model is a run itself, not a parent.
+    _write(tmp_path / "shared", "config.json", {"mode": "s2i_pose"})
+    assert run_dir.gan_run_dirs([str(tmp_path / "shared")]) == [str(tmp_path / "shared")]
+
+
+def test_pose_results_of_one_model_per_instrument_and_of_a_shared_one(tmp_path):
+    fidelity = {"fidelity": {"mean": 0.5}}
+    each = {"instruments": ["cello"], "pose": fidelity}
+    shared = {"instruments": [], "pose_by_instrument": {"cello": fidelity, "violin": {}}}
+    assert run_dir.pose_results(each) == {"cello": fidelity}
+    assert run_dir.pose_results(shared) == shared["pose_by_instrument"]
+    assert run_dir.pose_results({"accuracy": {}}) == {}
+    assert run_dir.scale_file("violin") == "scale_violin.png"
+    # A model dir is not continued as the other kind of pose model.
+    config = config_lib.preset("tiny").replace(mode="s2i_pose", gan=dict(instruments=("cello",)))
+    model_dir = str(tmp_path / "pose")
+    run_dir.claim(model_dir, "s2i_pose", **run_dir.gan_identity(config))
+    shared_config = config.replace(gan=dict(pose_models="shared"))
+    with pytest.raises(run_dir.ModelDirError, match="this run is .*pose_models=shared"):
+        run_dir.claim(model_dir, "s2i_pose", **run_dir.gan_identity(shared_config))
 
 
 def test_a_relative_encoder_path_is_found_from_any_working_directory(tmp_path, monkeypatch):

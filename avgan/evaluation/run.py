@@ -258,7 +258,20 @@ def evaluate_dir(
             progress=progress,
         ),
     }
-    if config.mode == "s2i_pose":
+    if config.mode == "s2i_pose" and config.gan.pose_models == "shared":
+        # One model for several instruments: the pose of each, by its own regressor.
+        result["pose_by_instrument"] = {}
+        for name in config.gan.instruments or index.instruments:
+            progress(f"pose fidelity, {name}: training the pose regressor ({pose_epochs} epochs)")
+            result["pose_by_instrument"][name] = evaluate_pose(
+                gan,
+                index,
+                name,
+                pose_epochs,
+                drawn=pose_pictures,
+                scale_picture=run_dir.path(model_dir, run_dir.scale_file(name)),
+            )
+    elif config.mode == "s2i_pose":
         progress(f"pose fidelity: training the pose regressor ({pose_epochs} epochs)")
         result["pose"] = evaluate_pose(
             gan,

@@ -49,7 +49,8 @@ SPLITS = ("train", "validation")  # where the Fig. 9 accuracy is measured
 
 def train_gans(config: Config, index: PairIndex, model_dir: str, verbose: int = 1) -> list[dict]:
     """One GAN, or for s2i_pose one per instrument (MODEL_DIR/<instrument>): the
-    instruments of `config.gan.instruments`, all of the data's when empty.
+    instruments of `config.gan.instruments`, all of the data's when empty; with
+    `gan.pose_models` 'shared', one pose model for them all (in MODEL_DIR).
 
     Raises:
         ConfigError: an instrument the data does not have.
@@ -62,6 +63,8 @@ def train_gans(config: Config, index: PairIndex, model_dir: str, verbose: int = 
             f"--instrument: unknown {', '.join(unknown)}; "
             f"the data has {', '.join(index.instruments)}"
         )
+    if config.gan.pose_models == "shared":
+        return [train_gan(config, index, model_dir, verbose)]
     return [
         train_gan(
             config.replace(gan=dict(instruments=(name,))),

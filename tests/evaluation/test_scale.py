@@ -1,6 +1,8 @@
 """The scale of Fig. 10: its sounds have the pitches asked for, its poses climb the neck,
 and follow_scale gives every note the same noise and reads the pictures in order."""
 
+import os
+
 import librosa
 import numpy as np
 import pytest
@@ -70,29 +72,56 @@ def test_a_scale_of_one_note_is_refused():
         scale.follow_scale(None, None, "cello", z_dim=4, pitches=[40])
 
 
-def test_pose_evaluation_reads_the_scale_and_writes_its_row(cellos, tmp_path):
-    """A pose model (untrained, tiny) under evaluate_pose: the scale of the instrument's
-    whole range is generated, read by the same regressor and written as one row."""
+def _untrained_pose_run(model_dir: str, data: str, **gan_fields) -> None:
+    """A pose run of tiny, untrained networks in MODEL_DIR (config, encoders,
+    checkpoint), as `evaluate_dir` finds a trained one."""
+    from avgan import config as config_lib
+    from avgan import run_dir
+    from avgan.models.encoders import ImageClassifier, SoundClassifier
+    from avgan.training import gan
+
+    config = config_lib.preset("tiny").replace(
+        mode="s2i_pose", data=dict(root=data), gan=gan_fields
+    )
+    scale_ = config.model.encoder_scale
+    sound, image = SoundClassifier(1, scale=scale_), ImageClassifier(1, scale=scale_)
+    sound(np.zeros((1, CHUNK_SAMPLES), np.float32))
+    image(np.zeros((1, 64, 64, 3), np.uint8))
+    paths = {}
+    for name, encoder in (("sound_encoder", sound), ("image_encoder", image)):
+        paths[name] = os.path.join(model_dir, "encoders", name, "encoder.keras")
+        os.makedirs(os.path.dirname(paths[name]))
+        encoder.save(paths[name])
+    config = config.replace(gan=paths)
+    run_dir.save_config(model_dir, config)
+    networks = gan.build_gan(config, sound)
+    run_dir.checkpoint_manager(model_dir, run_dir.checkpoint_objects(networks)).save()
+
+
+def test_a_shared_pose_model_is_evaluated_per_instrument_with_its_scale(cellos, tmp_path):
+    """`evaluate_dir` on a pose model for all the data's instruments
+    (--pose_models=shared; here the one instrument, cello): its pose is measured per
+    instrument, and the scale of the instrument's whole range is generated, read by the
+    same regressor and written as one row."""
     from PIL import Image
 
-    from avgan import config as config_lib
-    from avgan.data import layout
-    from avgan.evaluation.run import evaluate_pose
-    from avgan.models.encoders import SoundClassifier
-    from avgan.models.sampler import Sampler
+    from avgan import run_dir
+    from avgan.evaluation.run import evaluate_dir
 
-    config = config_lib.preset("tiny").replace(mode="s2i_pose", gan=dict(instruments=("cello",)))
-    sampler = Sampler.from_config(config, SoundClassifier(num_classes=1, scale=0.125))
-    index = layout.read_layout(cellos, progress=False)
-    picture = str(tmp_path / "scale.png")
+    model_dir = str(tmp_path / "shared")
+    _untrained_pose_run(model_dir, cellos, pose_models="shared")
 
-    result = evaluate_pose(sampler, index, "cello", epochs=1, drawn=16, scale_picture=picture)
+    result = evaluate_dir(model_dir, draws=2, pose_epochs=1, pose_pictures=16)
 
+    assert "pose" not in result and list(result["pose_by_instrument"]) == ["cello"]
+    assert run_dir.pose_results(result) == result["pose_by_instrument"]
+    pose = result["pose_by_instrument"]["cello"]
+    assert set(pose["fidelity"]["correlation"]) >= {"hand", "string"}
     pitches = list(range(36, 70))
-    assert result["scale"]["pitches"] == pitches
-    assert len(result["scale"]["read"]["hand"]) == len(pitches)
+    assert pose["scale"]["pitches"] == pitches
+    assert len(pose["scale"]["read"]["hand"]) == len(pitches)
     np.testing.assert_allclose(
-        result["scale"]["expected"]["string"], scale.scale_poses("cello", pitches)[:, 2]
+        pose["scale"]["expected"]["string"], scale.scale_poses("cello", pitches)[:, 2]
     )
-    with Image.open(picture) as row:
+    with Image.open(os.path.join(model_dir, run_dir.scale_file("cello"))) as row:
         assert row.size == (64 * len(pitches), 64)

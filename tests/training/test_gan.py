@@ -165,13 +165,16 @@ def test_s2i_n_and_pose_mode_train(setup, tmp_path):
     index = setup[0]
     n = gan.train_gan(_run(setup, 1, variant="n"), index, str(tmp_path / "n"), verbose=0)
     assert n["variant"] == "n" and np.isfinite(n["generated_accuracy"]["train"])
-    pose = gan.train_gan(
-        _run(setup, 1, mode="s2i_pose", instruments=("flute",)),
+    # One pose model shared by two instruments: their 16 pairs, in MODEL_DIR itself.
+    shared_dir = str(tmp_path / "shared")
+    (shared,) = gan.train_gans(
+        _run(setup, 1, mode="s2i_pose", instruments=("flute", "trumpet"), pose_models="shared"),
         index,
-        str(tmp_path / "pose"),
+        shared_dir,
         verbose=0,
     )
-    assert pose["instruments"] == ["flute"] and pose["steps"] == 1  # 8 flute pairs, batch 8
+    assert shared["instruments"] == ["flute", "trumpet"] and shared["steps"] == 16 // 8
+    assert os.listdir(os.path.join(shared_dir, "checkpoints"))
 
 
 def test_a_pose_model_without_note_labels_conditions_on_the_sound_classifier(setup, tmp_path):
@@ -180,11 +183,11 @@ def test_a_pose_model_without_note_labels_conditions_on_the_sound_classifier(set
     index = setup[0]
     assert index.pairs[0].pitch is None
     config = _run(setup, 1, mode="s2i_pose", instruments=("flute",), sound_encoder="")
-    model_dir = str(tmp_path / "pose" / "flute")
-    metrics = gan.train_gan(config, index, model_dir, verbose=0)
+    (metrics,) = gan.train_gans(config, index, str(tmp_path / "pose"), verbose=0)
+    model_dir = str(tmp_path / "pose" / "flute")  # one model per instrument, each in its dir
     trained = run_dir.trained_encoder_dir(model_dir, "sound_classifier")
     assert os.path.isfile(os.path.join(trained, "encoder.keras"))
-    assert metrics["steps"] == 1
+    assert metrics["steps"] == 1 and metrics["instruments"] == ["flute"]  # 8 pairs, batch 8
 
 
 def test_another_variant_in_the_same_dir_is_refused(setup, tmp_path):

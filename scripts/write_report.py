@@ -101,8 +101,8 @@ def _pose_models(run: str) -> list[str]:
     per instrument (s2i_pose: the reproduction's), RUN/s2i_pose* itself of a model
     shared by several instruments (--pose_models=shared)."""
     found = []
-    tops = sorted(d for d in os.listdir(run) if d.startswith("s2i_pose")) if os.path.isdir(run) else []
-    for top in tops:
+    tops = os.listdir(run) if os.path.isdir(run) else []
+    for top in sorted(d for d in tops if d.startswith("s2i_pose")):
         parent = os.path.join(run, top)
         if not os.path.isdir(parent):
             continue

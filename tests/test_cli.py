@@ -203,8 +203,7 @@ def test_evaluate_prints_a_table_with_the_real_references():
     shared = {**result, "model_dir": "runs/pose", "accuracy": {"train": 1.0, "test": 0.98},
               "pose_by_instrument": {"cello": pose, "violin": pose}}  # fmt: skip
     code = (
-        f"from avgan.evaluate import table; print(table([{result!r}]))\n"
-        f"print(table([{shared!r}]))"
+        f"from avgan.evaluate import table; print(table([{result!r}]))\nprint(table([{shared!r}]))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120

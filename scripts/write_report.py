@@ -418,22 +418,25 @@ def pose_section(run: str, out: str | None = None) -> list[str]:
         "together).",
         "",
         "| instrument | mean r, generated | mean r, real (ceiling) | per parameter, generated "
-        "| regressor's pictures | instrument named | steps |",
-        "|---|---|---|---|---|---|---|",
+        "| regressor's pictures | instrument named | steps | data |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     models = _pose_models(run)
     if not models:
-        return lines + [f"| {NOT_RUN} | | | | | | |", ""]
+        return lines + [f"| {NOT_RUN} | | | | | | | |", ""]
     figures = []
     for folder in models:
         e = _load(run, folder, "evaluation.json")
         poses = _poses(run, folder)
         if not poses:
-            lines.append(f"| {_pose_label(folder)} | {NOT_RUN} | | | | | |")
+            lines.append(f"| {_pose_label(folder)} | {NOT_RUN} | | | | | | |")
             continue
         metrics = _load(run, folder, "metrics.json") or {}
         named = _pct(e["accuracy"]["test"]) if "accuracy" in e else ""
         steps = f"{metrics['steps']:,}" if "steps" in metrics else ""
+        data = (_load(run, folder, "config.json") or {}).get("data", {})
+        source = os.path.basename(data.get("root") or "") or data.get("synthetic_preset", "")
+        source = f"`{source}`" if source else ""
         for instrument, pose in poses.items():
             fid, real = pose["fidelity"], pose["regressor_on_real"]
             per = ", ".join(f"{k} {v:.2f}" for k, v in fid["correlation"].items())
@@ -441,7 +444,7 @@ def pose_section(run: str, out: str | None = None) -> list[str]:
             trained_on = f"{pictures['real']} real + {pictures['drawn']} drawn" if pictures else ""
             lines.append(
                 f"| {_pose_label(folder, instrument)} | {fid['mean']:.3f} | {real['mean']:.3f} "
-                f"| {per} | {trained_on} | {named} | {steps} |"
+                f"| {per} | {trained_on} | {named} | {steps} | {source} |"
             )
             if out:
                 figures += scale_figure(run, out, folder, instrument, pose)

@@ -359,6 +359,7 @@ def test_the_pose_section_has_a_row_per_model_and_instrument(tmp_path):
     _write(run, "s2i_pose/cello", "evaluation.json", {"pose": pose})
     _write(run, "s2i_pose-avgan/violin", "evaluation.json", {**accuracy, "pose": pose})
     _write(run, "s2i_pose-avgan/violin", "metrics.json", {"steps": 2890})
+    _write(run, "s2i_pose-avgan/violin", "config.json", {"data": {"synthetic_preset": "full"}})
     shared = {"cello": pose, "violin": {**pose, "scale": scale}}
     _write(run, "s2i_pose-avgan-shared", "evaluation.json",
            {**accuracy, "pose_by_instrument": shared})  # fmt: skip
@@ -370,8 +371,8 @@ def test_the_pose_section_has_a_row_per_model_and_instrument(tmp_path):
     text = "\n".join(write_report.pose_section(run, out))
 
     per = "| 0.625 | 0.625 | hand 0.50, string 0.75 |  |"
-    assert f"| cello {per}  |  |" in text
-    assert f"| violin, `s2i_pose-avgan` {per} 96.25% | 2,890 |" in text
+    assert f"| cello {per}  |  |  |" in text
+    assert f"| violin, `s2i_pose-avgan` {per} 96.25% | 2,890 | `full` |" in text
     assert f"| cello, `s2i_pose-avgan-shared` (shared) {per} 96.25% | 5,780 |" in text
     assert f"| violin, `s2i_pose-avgan-shared` (shared) {per} 96.25% | 5,780 |" in text
     assert "Fig. 10, violin, `s2i_pose-avgan-shared` (shared): a rising scale (2 notes" in text

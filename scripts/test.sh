@@ -2,6 +2,7 @@
 # The project's test command: sets up everything on a fresh machine, then runs pytest.
 #   scripts/test.sh                 # fast tests (slow ones are skipped)
 #   scripts/test.sh -m slow         # only the slow ones; any pytest arguments work
+#   TEST_WORKERS=0 scripts/test.sh tests/test_config.py -s   # one process (pdb, -s)
 # Environment: PYTHON (default python3.11, else python3), VENV (default .venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,5 +18,10 @@ EOF
 # setup.sh lists what is missing, installs it, creates $VENV and runs pip install -e '.[dev]'.
 source scripts/setup.sh fluidsynth timgm6mb-soundfont chromium
 
-echo "test.sh: $VENV/bin/python -m pytest $*"
-exec "$VENV/bin/python" -m pytest "$@"
+# Two pytest workers (pytest-xdist), a test file each at a time so that its module
+# fixtures are built once: most of a test's time is single-threaded Python (TensorFlow
+# tracing), so two workers use both cores. TEST_WORKERS=0 runs in this process (for
+# pdb or -s); arguments given here come after, and win.
+WORKERS=(-n "${TEST_WORKERS:-2}" --dist loadfile)
+echo "test.sh: $VENV/bin/python -m pytest ${WORKERS[*]} $*"
+exec "$VENV/bin/python" -m pytest "${WORKERS[@]}" "$@"

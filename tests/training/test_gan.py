@@ -77,7 +77,40 @@ def _summary_tags(log_dir: str) -> set[str]:
     return tags
 
 
-@pytest.mark.parametrize("mode", ["s2i", "i2s"])
+def _check_generate(index, model_dir: str, mode: str, tmp_path) -> None:
+    """python -m avgan.generate on a trained run: S2I sound -> picture, I2S picture -> sound."""
+    pair = index.split("validation")[0]
+    out = tmp_path / ("out.png" if mode == "s2i" else "out.wav")
+    given = ["--sound", pair.sound] if mode == "s2i" else ["--image", pair.image]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "avgan.generate",
+            f"--model_dir={model_dir}",
+            *given,
+            f"--out={out}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    if mode == "s2i":
+        from PIL import Image
+
+        with Image.open(out) as picture:
+            assert picture.size == (64, 64)
+    else:
+        from avgan.data import audio
+
+        waveform = audio.load_audio(out)
+        assert waveform.shape == (22050,) and np.isfinite(waveform.numpy()).all()
+
+
+# I2S's run is under -m slow: the resume logic is the direction's, and I2S's own outputs
+# (audio summaries, generate) are checked by test_i2s_evaluation_... on its run.
+@pytest.mark.parametrize("mode", ["s2i", pytest.param("i2s", marks=pytest.mark.slow)])
 def test_a_run_writes_its_outputs_and_resumes_at_the_saved_step(setup, tmp_path, mode):
     index = setup[0]
     model_dir = str(tmp_path / mode)
@@ -131,34 +164,7 @@ def test_a_run_writes_its_outputs_and_resumes_at_the_saved_step(setup, tmp_path,
     with open(os.path.join(model_dir, "config.json")) as f:
         assert json.load(f)["train"]["epochs"] == 3
 
-    # python -m avgan.generate on the trained run: S2I sound -> picture, I2S picture -> sound.
-    pair = index.split("validation")[0]
-    out = tmp_path / ("out.png" if mode == "s2i" else "out.wav")
-    given = ["--sound", pair.sound] if mode == "s2i" else ["--image", pair.image]
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "avgan.generate",
-            f"--model_dir={model_dir}",
-            *given,
-            f"--out={out}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    if mode == "s2i":
-        from PIL import Image
-
-        with Image.open(out) as picture:
-            assert picture.size == (64, 64)
-    else:
-        from avgan.data import audio
-
-        waveform = audio.load_audio(out)
-        assert waveform.shape == (22050,) and np.isfinite(waveform.numpy()).all()
+    _check_generate(index, model_dir, mode, tmp_path)
 
 
 def test_s2i_n_and_pose_mode_train(setup, tmp_path):
@@ -385,6 +391,11 @@ def test_i2s_evaluation_reports_spectral_flatness_beside_the_real(setup, tmp_pat
     model_dir = str(tmp_path / "i2s")
     gan.train_gan(config, index, model_dir, verbose=0)
     result = evaluate_dir(model_dir, draws=2, pose_epochs=1)
+    # I2S's own outputs: spectrograms and their audio in TensorBoard, and a sound from
+    # a picture by python -m avgan.generate.
+    samples = _summary_tags(os.path.join(model_dir, "logs", "samples"))
+    assert {"spectrograms/validation/generated", "audio/validation"} <= samples
+    _check_generate(index, model_dir, "i2s", tmp_path)
     ds = pipeline.paired_dataset(index, "validation", 64, shuffle=False, drop_remainder=False)
     real = np.concatenate([to_log_mel_44(spectrogram_target(b["sound"])) for b in ds])
     assert result["spectral_flatness_real"] == pytest.approx(

@@ -217,10 +217,14 @@ def test_mismatched_networks_are_refused():
         GanCls(*networks, encoder, "s2i", z_dim=Z_DIM)
 
 
-@pytest.mark.parametrize("augment", ["", "color,translation,cutout"])
+@pytest.mark.parametrize(
+    "augment", ["", pytest.param("color,translation,cutout", marks=pytest.mark.slow)]
+)
 def test_two_replicas_train_as_one(augment):
     """Keras fit on 2 mirrored CPUs gives one replica's weights and logs, EMA included,
-    with and without DiffAugment (whose draws are sliced per replica like the noise)."""
+    with and without DiffAugment (whose draws are sliced per replica like the noise).
+    With DiffAugment under -m slow: the avgan recipe's two-replica test
+    (test_recipe.py) trains with translation and cutout by default."""
     batches = [pipeline_batch(10, 2 * BATCH), pipeline_batch(11, 2 * BATCH)]
     networks = ("generator", "discriminator", "ema_generator")
 

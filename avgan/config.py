@@ -57,6 +57,9 @@ LOSSES = ("bce", "hinge")  # binary cross-entropy (GAN-CLS) or hinge (SN-GAN, Bi
 D_NORMS = ("batch", "spectral")  # the discriminator's normalisation
 D_CONDITIONINGS = ("concat", "projection")  # GAN-CLS's tiled phi, or Miyato & Koyama's
 G_CONDITIONINGS = ("input", "film")  # phi ++ z at the input only, or FiLM in every block
+# What the auxiliary head of the discriminator classifies (AC-GAN): the instrument, or
+# the MIDI pitch of the note (URMP's Notes; rests do not count).
+AUX_TARGETS = ("instrument", "pitch")
 # s2i_pose: one model per instrument (the paper's), or one for all the instruments.
 POSE_MODELS = ("each", "shared")
 
@@ -225,8 +228,11 @@ class GanConfig:
         ema: keep an EMA generator for sampling.
         augment: DiffAugment policy for the discriminator's inputs, comma-separated
             from AUGMENT_POLICIES ('' = the paper's training; `avgan.training.augment`).
-        aux_weight: weight of an auxiliary instrument classifier on the discriminator
-            (AC-GAN; 0 = the paper's training).
+        aux_weight: weight of an auxiliary classifier on the discriminator (AC-GAN;
+            0 = the paper's training).
+        aux_target: what the auxiliary classifier names: 'instrument', or 'pitch' (the
+            MIDI pitch of the pair's note, from the data's pitch metadata; pairs that
+            are rests do not count), which is what a pose model's pictures should follow.
         checkpoint_every: steps between checkpoints (saved at the next epoch end).
         eval_every: epochs between generated-accuracy measurements (Fig. 9).
         audio_summaries: I2S: TensorBoard audio of generated spectrograms each epoch
@@ -257,6 +263,7 @@ class GanConfig:
     ema: bool = True
     augment: str = ""
     aux_weight: float = 0.0
+    aux_target: str = "instrument"
     checkpoint_every: int = 200
     eval_every: int = 5
     audio_summaries: bool = True
@@ -273,6 +280,7 @@ class GanConfig:
         _choice("gan.variant", self.variant, VARIANTS)
         _choice("gan.recipe", self.recipe, RECIPE_NAMES)
         _choice("gan.pose_models", self.pose_models, POSE_MODELS)
+        _choice("gan.aux_target", self.aux_target, AUX_TARGETS)
         _choice("gan.loss", self.loss, LOSSES)
         _choice("gan.d_norm", self.d_norm, D_NORMS)
         _choice("gan.d_conditioning", self.d_conditioning, D_CONDITIONINGS)
@@ -328,8 +336,9 @@ SECTIONS = {
 class Config:
     """A run's whole configuration (see the module docstring).
 
-    Cross-field rules are checked here: an AC-GAN head needs more than one
-    instrument (not `s2i_pose`), and `gan.instruments` is for `s2i_pose`.
+    Cross-field rules are checked here: an AC-GAN head that names the instrument
+    needs more than one (not a per-instrument `s2i_pose` model), and
+    `gan.instruments` and `gan.pose_models` are for `s2i_pose`.
     """
 
     preset: str = "paper"
@@ -342,12 +351,18 @@ class Config:
 
     def __post_init__(self):
         _choice("mode", self.mode, MODES)
-        if self.gan.aux_weight and self.mode not in ("s2i", "i2s"):
+        if self.gan.aux_weight and self.mode not in GAN_MODES:
+            _fail("gan.aux_weight", self.gan.aux_weight, f"is for the GAN modes, not {self.mode}")
+        if (
+            self.gan.aux_weight
+            and self.mode == "s2i_pose"
+            and (self.gan.aux_target, self.gan.pose_models) == ("instrument", "each")
+        ):
             _fail(
                 "gan.aux_weight",
                 self.gan.aux_weight,
-                f"is for mode s2i or i2s, not {self.mode} (a pose model has one "
-                "instrument: nothing for the auxiliary classifier to tell apart)",
+                "names the instrument, and a pose model of one instrument has nothing "
+                "for it to tell apart: use aux_target pitch, or pose_models shared",
             )
         if self.model.g_output != "upsample" and self.mode == "i2s":
             _fail("model.g_output", self.model.g_output, "is for the S2I generators, not i2s")

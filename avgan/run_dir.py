@@ -147,6 +147,8 @@ def gan_identity(config: Config) -> dict[str, str]:
         details["d_extra_layers"] = str(config.model.d_extra_layers)
     if config.gan.aux_weight:  # nor with another loss
         details["aux_weight"] = f"{config.gan.aux_weight:g}"
+        if config.gan.aux_target != GanConfig.aux_target:
+            details["aux_target"] = config.gan.aux_target
     # Nor under another recipe, or with another network or loss ingredient.
     paper = GanConfig()
     for name in ("recipe", "loss", "d_norm", "d_conditioning", "g_conditioning", "r1_weight"):

@@ -156,6 +156,14 @@ flags.DEFINE_float(
     "its samples named as the condition's (0 = none, as in the paper).",
     lower_bound=0.0,
 )
+flags.DEFINE_enum(
+    "aux_target",
+    None,
+    config_lib.AUX_TARGETS,
+    "GANs with --aux_weight: what the auxiliary classifier names: instrument (default) or "
+    "pitch (the MIDI pitch of the pair's note, from the data's pitch metadata; rests do "
+    "not count), for pose models.",
+)
 
 
 def resolve_config() -> config_lib.Config:
@@ -202,6 +210,7 @@ def resolve_config() -> config_lib.Config:
             ema=FLAGS.ema,
             augment=FLAGS.augment,
             aux_weight=FLAGS.aux_weight,
+            aux_target=FLAGS.aux_target,
             checkpoint_every=FLAGS.checkpoint_every,
             eval_every=FLAGS.eval_every,
         ),

@@ -98,7 +98,7 @@ def test_a_bad_value_names_the_flag_and_the_config_field(tmp_path):
         timeout=120,
     )
     assert done.returncode == 1
-    assert "--aux_weight (gan.aux_weight)=1.0: is for mode s2i or i2s" in done.stderr
+    assert "--aux_weight (gan.aux_weight)=1.0: names the instrument, and a pose" in done.stderr
     assert not os.path.exists(tmp_path / "runs")  # refused before any work
 
 

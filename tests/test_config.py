@@ -71,8 +71,18 @@ def test_the_largest_float32_is_accepted():
 def test_cross_field_rules():
     with pytest.raises(ValueError, match="^mode='gan': must be one of s2i, s2i_pose, i2s"):
         Config(mode="gan")
-    with pytest.raises(ValueError, match="gan.aux_weight=1.0: is for mode s2i or i2s"):
+    with pytest.raises(
+        ValueError,
+        match="gan.aux_weight=1.0: names the instrument, and a pose model of one instrument",
+    ):
         Config(mode="s2i_pose", gan=GanConfig(aux_weight=1.0))
+    # Naming the pitch, or the instruments of a shared pose model, it has work to do.
+    Config(mode="s2i_pose", gan=GanConfig(aux_weight=1.0, aux_target="pitch"))
+    Config(mode="s2i_pose", gan=GanConfig(aux_weight=1.0, pose_models="shared"))
+    with pytest.raises(ValueError, match="gan.aux_weight=1.0: is for the GAN modes"):
+        Config(mode="image_classifier", gan=GanConfig(aux_weight=1.0))
+    with pytest.raises(ValueError, match="gan.aux_target='onset': must be one of instrument"):
+        GanConfig(aux_target="onset")
     with pytest.raises(ValueError, match=r"gan.instruments=\['cello'\]: is for mode s2i_pose"):
         Config(mode="s2i", gan=GanConfig(instruments=("cello",)))
     with pytest.raises(ValueError, match="model.g_output='conv': is for the S2I generators"):

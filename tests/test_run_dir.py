@@ -112,6 +112,10 @@ def test_pose_results_of_one_model_per_instrument_and_of_a_shared_one(tmp_path):
     shared_config = config.replace(gan=dict(pose_models="shared"))
     with pytest.raises(run_dir.ModelDirError, match="this run is .*pose_models=shared"):
         run_dir.claim(model_dir, "s2i_pose", **run_dir.gan_identity(shared_config))
+    # Nor continued with an auxiliary head that names something else.
+    pitch = config.replace(gan=dict(aux_weight=1.0, aux_target="pitch"))
+    assert run_dir.gan_identity(pitch)["aux_target"] == "pitch"
+    assert "aux_target" not in run_dir.gan_identity(shared_config.replace(gan=dict(aux_weight=1.0)))
 
 
 def test_a_relative_encoder_path_is_found_from_any_working_directory(tmp_path, monkeypatch):

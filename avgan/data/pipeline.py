@@ -305,6 +305,8 @@ def paired_dataset(
             wrong_image: [batch, 64, 64, 3] uint8, the wrong pair's picture (for S2I).
             wrong_sound: [batch, 22050] float32, the wrong pair's sound (for I2S, Eq. 7).
             label, wrong_label: [batch] int32 instrument labels (index.label).
+            pitch: [batch] int32 MIDI pitch of the pair's note; -1 for a rest or when
+                the layout has no pitch metadata.
             position, wrong_position: [batch] int64 rows of the selected pairs, for tests
                 and for looking samples up.
 
@@ -370,6 +372,8 @@ def _paired_loader(index: PairIndex, pairs: list[Pair], split: str, wrong_pairs:
     images = tf.constant([p.image for p in pairs])
     sounds = tf.constant([p.sound for p in pairs])
     labels_t = tf.constant(labels, tf.int64)
+    # MIDI pitch of each pair; -1 for a rest or a layout without pitch metadata.
+    pitches = tf.constant([-1 if p.pitch is None else p.pitch for p in pairs], tf.int32)
     wrong_position = _wrong_position_fn(labels_t, counts, starts, seed, wrong_pairs)
 
     def load(step, position):
@@ -381,6 +385,7 @@ def _paired_loader(index: PairIndex, pairs: list[Pair], split: str, wrong_pairs:
             "wrong_sound": load_sound(sounds[wrong]),
             "label": tf.cast(labels_t[position], tf.int32),
             "wrong_label": tf.cast(labels_t[wrong], tf.int32),
+            "pitch": pitches[position],
             "position": position,
             "wrong_position": wrong,
         }

@@ -94,6 +94,22 @@ def train_encoders(config: Config, index: PairIndex, model_dir: str) -> dict[str
     return paths
 
 
+def _aux_classes(config: Config, index: PairIndex) -> int:
+    """The auxiliary head's classes: the data's instruments, or the MIDI pitches.
+
+    Raises:
+        ConfigError: aux_target 'pitch' on data without pitch metadata.
+    """
+    if config.gan.aux_target != "pitch":
+        return len(index.instruments)
+    if config.gan.aux_weight and not _has_pitch(index):
+        raise ConfigError(
+            f"gan.aux_target='pitch': {index.root} has no pitch metadata (URMP's Notes, "
+            "or the synthetic ensemble's notes) for the auxiliary head to learn"
+        )
+    return classifiers.PITCH_CLASSES
+
+
 def _has_pitch(index: PairIndex) -> bool:
     """Whether every pair has a MIDI pitch (rests count), as the pitch-aware classifier needs."""
     return all(p.pitch is not None for p in index.pairs)
@@ -294,9 +310,11 @@ def train_gan(config: Config, index: PairIndex, model_dir: str, verbose: int = 1
         run_dir.ModelDirError: MODEL_DIR belongs to another run.
         cb.NonFiniteLossError: a loss, or the state at a checkpoint, became NaN/inf;
             names the step and the newest checkpoint on disk, the last good one.
+        ConfigError: an auxiliary head that names the pitch, on data without pitches.
     """
     if not config.is_gan:
         raise ValueError(f"mode={config.mode!r} is not a GAN mode")
+    aux_classes = _aux_classes(config, index)  # before anything is written
     run_dir.claim(model_dir, config.mode, **run_dir.gan_identity(config))
     run_dir.remove_partial_checkpoints(model_dir)
     previous, done = _previous_run(config, model_dir, verbose)
@@ -310,7 +328,7 @@ def train_gan(config: Config, index: PairIndex, model_dir: str, verbose: int = 1
     keras.utils.set_random_seed(config.train.seed)
     strategy = make_strategy(config.runtime.strategy)
     with strategy.scope():
-        gan, manager = restore_gan(config, paths["condition"], model_dir, len(index.instruments))
+        gan, manager = restore_gan(config, paths["condition"], model_dir, aux_classes)
     evaluator = keras.models.load_model(paths["evaluator"])
     step = int(gan.optimizer.iterations.numpy())
     if step and verbose:

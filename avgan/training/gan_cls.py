@@ -15,7 +15,9 @@ the discriminator sees, real, wrong or generated, in its step and in the generat
 first goes through DiffAugment (`avgan.training.augment`). With `aux_weight` > 0
 (not in the paper) the discriminator also classifies the instrument of real samples
 (AC-GAN, Odena et al. 2017) and the generator is trained to make its samples classify
-as the condition's instrument, each term weighted by `aux_weight`.
+as the condition's instrument, each term weighted by `aux_weight`; with
+`aux_target='pitch'` the class is the MIDI pitch of the pair's note (batch "pitch"),
+and pairs that are rests (pitch -1) count in neither term.
 
 Everything must be created in one `strategy.scope()`: the models, `GanCls` (which
 builds them and copies the EMA generator) and `compile` (which builds both
@@ -37,7 +39,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from avgan.config import Config, parse_policy
+from avgan.config import AUX_TARGETS, Config, parse_policy
 from avgan.data.constants import IMAGE_SIZE
 from avgan.models.i2s import spectrogram_target
 from avgan.models.layers import PixelScaling
@@ -95,6 +97,7 @@ class GanCls(Sampling, keras.Model):
         augment: str = "",
         seed: int = 0,
         aux_weight: float = 0.0,
+        aux_target: str = "instrument",
         loss: str = "bce",
         r1_weight: float = 0.0,
         r1_every: int = 4,
@@ -113,6 +116,9 @@ class GanCls(Sampling, keras.Model):
                 "classifier (num_classes > 0)"
             )
         self.aux_weight = float(aux_weight)
+        if aux_target not in AUX_TARGETS:
+            raise ValueError(f"aux_target must be one of {AUX_TARGETS}, got {aux_target!r}")
+        self.aux_target = aux_target
         if direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
         if ema_decay is not None and not 0.0 <= ema_decay < 1.0:
@@ -289,6 +295,9 @@ class GanCls(Sampling, keras.Model):
         def average(per_example):
             return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
 
+        if self.aux_weight:
+            classes, class_weights = self._aux_classes(batch)
+
         # The fake is generated once (GAN-CLS): D learns from it, then G learns from the
         # updated D's view of it, with gradients through this same forward pass.
         with tf.GradientTape() as g_tape:
@@ -304,8 +313,10 @@ class GanCls(Sampling, keras.Model):
                     if self.aux_weight:
                         # Real samples only: a head also taught to classify fakes could
                         # learn their flaws instead of the instruments.
-                        d_per_example += self.aux_weight * auxiliary_classifier_loss(
-                            real_classes, batch["label"]
+                        d_per_example += (
+                            self.aux_weight
+                            * auxiliary_classifier_loss(real_classes, classes)
+                            * class_weights
                         )
                     d_loss = self.d_optimizer.scale_loss(average(d_per_example))
                 d_variables = self.discriminator.trainable_variables
@@ -314,8 +325,10 @@ class GanCls(Sampling, keras.Model):
             g_logits, fake_classes = self._score(fake, encoding)
             g_per_example = self.g_loss_fn(g_logits)
             if self.aux_weight:
-                g_per_example += self.aux_weight * auxiliary_classifier_loss(
-                    fake_classes, batch["label"]
+                g_per_example += (
+                    self.aux_weight
+                    * auxiliary_classifier_loss(fake_classes, classes)
+                    * class_weights
                 )
             g_loss = self.g_optimizer.scale_loss(average(g_per_example))
         g_variables = self.generator.trainable_variables
@@ -335,8 +348,8 @@ class GanCls(Sampling, keras.Model):
             for tracker, logits in zip(
                 self.class_trackers, (real_classes, fake_classes), strict=True
             ):
-                hits = tf.argmax(logits, -1, output_type=tf.int32) == batch["label"]
-                tracker.update_state(tf.reduce_mean(tf.cast(hits, tf.float32)))
+                hits = tf.argmax(logits, -1, output_type=tf.int32) == classes
+                tracker.update_state(tf.cast(hits, tf.float32), sample_weight=class_weights)
         logs = {m.name: m.result() for m in self.metrics}
         if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
             # Under multi-worker, Keras averages step outputs over all replicas with
@@ -344,6 +357,16 @@ class GanCls(Sampling, keras.Model):
             # value a length-1 one, so the logs are the global means.
             logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
         return logs
+
+    def _aux_classes(self, batch: dict) -> tuple[tf.Tensor, tf.Tensor]:
+        """The auxiliary head's [batch] int32 classes and [batch] float32 weights: the
+        instrument of every pair, or the MIDI pitch of each note with weight 0 for a
+        rest (pitch -1)."""
+        if self.aux_target == "instrument":
+            labels = tf.cast(batch["label"], tf.int32)
+            return labels, tf.ones(tf.shape(labels), tf.float32)
+        pitch = tf.cast(batch["pitch"], tf.int32)
+        return tf.maximum(pitch, 0), tf.cast(pitch >= 0, tf.float32)
 
     def _update_ema(self) -> None:
         """ema = d * ema + (1 - d) * w over all generator weights (BN statistics too),
@@ -404,8 +427,9 @@ def make_gan(config: Config, encoder: keras.Model, num_classes: int = 0) -> GanC
     GanCls with the run's GAN settings (mismatch term unless S2I-N, EMA, DiffAugment,
     AC-GAN weight, seed). Call inside the strategy scope it will train in.
 
-    `num_classes` (the data's instruments) gives the discriminator the auxiliary
-    classifier that `config.gan.aux_weight` trains; 0 leaves it out.
+    `num_classes` (the data's instruments, or the MIDI pitches for `aux_target`
+    'pitch') gives the discriminator the auxiliary classifier that
+    `config.gan.aux_weight` trains; 0 leaves it out.
     """
     gan = config.gan
     aux_weight = gan.aux_weight if num_classes else 0.0
@@ -425,6 +449,7 @@ def make_gan(config: Config, encoder: keras.Model, num_classes: int = 0) -> GanC
         augment=gan.augment,
         seed=config.train.seed,
         aux_weight=aux_weight,
+        aux_target=gan.aux_target,
         loss=gan.loss,
         r1_weight=gan.r1_weight,
         r1_every=gan.r1_every,

@@ -6,6 +6,7 @@ chunk), so a test can tell from pixels alone which pair a picture came from.
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import struct
@@ -113,3 +114,21 @@ def damaged_jpeg_bytes() -> bytes:
     scan = sos + 2 + struct.unpack(">H", data[sos + 2 : sos + 4])[0]
     middle = (scan + len(data) - 2) // 2  # in the entropy-coded data, before the EOI
     return data[:middle] + b"\xff\xfe" + data[middle:]
+
+
+def write_pitches(root, written: list[tuple]) -> None:
+    """ROOT/metadata/<split>.csv for `write_layout`'s chunks: MIDI pitch 55 + 12 x the
+    instrument's index in ("cello", "flute", "trumpet"); chunk 3 of every recording is
+    a rest (-1)."""
+    os.makedirs(os.path.join(root, "metadata"), exist_ok=True)
+    for split in ("train", "validation"):
+        with open(os.path.join(root, "metadata", f"{split}.csv"), "w", newline="") as f:
+            writer = csv.DictWriter(f, ["stem", "pitch"])
+            writer.writeheader()
+            for s, inst, stem in written:
+                if s == split:
+                    chunk = int(stem.rsplit("_", 1)[1])
+                    pitch = (
+                        -1 if chunk == 3 else 55 + 12 * ["cello", "flute", "trumpet"].index(inst)
+                    )
+                    writer.writerow({"stem": stem, "pitch": pitch})

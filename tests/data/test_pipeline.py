@@ -7,7 +7,12 @@ import pytest
 import tensorflow as tf
 
 from avgan.data import layout, pipeline
-from tests.data.layout_fixture import damaged_jpeg_bytes, decode_colour, write_layout
+from tests.data.layout_fixture import (
+    damaged_jpeg_bytes,
+    decode_colour,
+    write_layout,
+    write_pitches,
+)
 
 INSTRUMENTS = ("cello", "flute", "trumpet")
 
@@ -66,6 +71,25 @@ def test_pose_wrong_pairs_share_the_instrument_but_not_the_picture(index):
             wrong_per_right.setdefault(int(p), set()).add(int(w))
     # Draws are spread over the class, not a fixed partner.
     assert max(len(w) for w in wrong_per_right.values()) >= 3
+
+
+def test_paired_batches_carry_the_note_pitch_and_minus_one_without(index, tmp_path):
+    """The pitch of each pair's note (for an auxiliary head that names it): -1 for a rest,
+    and for every pair of a layout without pitch metadata."""
+    (batch,) = _batches(pipeline.paired_dataset(index, "train", 8, seed=1), 1)
+    assert batch["pitch"].dtype == np.int32 and np.all(batch["pitch"] == -1)
+    write_pitches(tmp_path, write_layout(tmp_path, instruments=INSTRUMENTS, chunks=4))
+    pitched = layout.read_layout(tmp_path, progress=False)
+    pairs = pipeline.select_pairs(pitched, "train", None)
+    ds = pipeline.paired_dataset(pitched, "train", 8, shuffle=False, drop_remainder=False)
+    seen = set()
+    for batch in _batches(ds, 10):
+        for pitch, position in zip(batch["pitch"], batch["position"], strict=True):
+            pair = pairs[position]
+            rest = pair.stem.endswith("_3")
+            assert pitch == (-1 if rest else 55 + 12 * INSTRUMENTS.index(pair.instrument))
+            seen.add(int(pitch))
+    assert seen == {-1, 55, 67, 79}
 
 
 def test_same_seed_same_batches_other_seed_other_batches(index):

@@ -30,12 +30,14 @@ from tests.training.test_gan_cls import (
 CLASSES = 3  # pipeline_batch's labels are in [0, 3)
 
 
-def make_aux_gan(direction: str, aux_weight: float) -> GanCls:
+def make_aux_gan(
+    direction: str, aux_weight: float, classes: int = CLASSES, aux_target: str = "instrument"
+) -> GanCls:
     keras.utils.set_random_seed(0)
     if direction == "s2i":
         networks = (
             S2IGenerator(WIDTH, z_dim=Z_DIM),
-            S2IDiscriminator(WIDTH, num_classes=CLASSES),
+            S2IDiscriminator(WIDTH, num_classes=classes),
         )
         encoder = SoundClassifier(CLASSES, scale=TINY)
     else:
@@ -44,7 +46,15 @@ def make_aux_gan(direction: str, aux_weight: float) -> GanCls:
             I2SDiscriminator(WIDTH, extra_layers=2, num_classes=CLASSES),
         )
         encoder = ImageClassifier(CLASSES, scale=TINY)
-    gan = GanCls(*networks, encoder, direction, z_dim=Z_DIM, seed=SEED, aux_weight=aux_weight)
+    gan = GanCls(
+        *networks,
+        encoder,
+        direction,
+        z_dim=Z_DIM,
+        seed=SEED,
+        aux_weight=aux_weight,
+        aux_target=aux_target,
+    )
     gan.compile(adam(), adam())
     return gan
 
@@ -131,6 +141,40 @@ def test_first_step_adds_the_weighted_class_loss_of_real_samples(direction):
     assert logs["d_loss"] == pytest.approx(expected, abs=1e-5)
     assert float(tf.reduce_mean(class_loss)) > 0.1  # the term is not negligible here
     assert logs["real_class_accuracy"] == pytest.approx(hits.mean())
+
+
+def test_the_pitch_head_counts_the_notes_and_not_the_rests():
+    """aux_target 'pitch': the head's classes are the MIDI pitches of the batch's notes;
+    a rest (pitch -1) adds nothing to either loss, nor to the logged accuracies."""
+    weight = 0.5
+    gan = make_aux_gan("s2i", weight, classes=128, aux_target="pitch")
+    batch = pipeline_batch(3)
+    pitch = np.array([60, -1, 72, 45, -1, 50, 67, 38][: len(batch["label"])], np.int32)
+    batch["pitch"] = pitch
+    notes = (pitch >= 0).astype(np.float32)
+    encoding, real, wrong, fake = first_step_samples(gan, batch)
+    real_logits, real_classes = gan.discriminator.score_and_classify(
+        (real, encoding), training=True
+    )
+    wrong_logits = gan.discriminator((wrong, encoding), training=True)
+    fake_logits = gan.discriminator((fake, encoding), training=True)
+    gan_cls = matching_aware_discriminator_loss(real_logits, fake_logits, wrong_logits)
+    # Hand-computed: -log softmax at the note's pitch, zero at the rests.
+    logits = real_classes.numpy().astype(np.float64)
+    log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    class_loss = -log_p[np.arange(len(pitch)), np.maximum(pitch, 0)] * notes
+    expected = float(np.mean(gan_cls.numpy() + weight * class_loss))
+    hits = (np.argmax(logits, -1) == pitch)[notes > 0]
+
+    logs = {k: float(v) for k, v in gan.train_step(batch).items()}
+
+    assert logs["d_loss"] == pytest.approx(expected, abs=1e-4)
+    assert class_loss.mean() > 1.0  # 128 untrained classes: the term is not negligible
+    assert logs["real_class_accuracy"] == pytest.approx(hits.mean())
+    g_logits, fake_classes = gan.discriminator.score_and_classify((fake, encoding), training=True)
+    g_class = auxiliary_classifier_loss(fake_classes, np.maximum(pitch, 0)).numpy() * notes
+    g_expected = generator_loss(g_logits).numpy() + weight * g_class
+    assert logs["g_loss"] == pytest.approx(float(np.mean(g_expected)), abs=1e-4)
 
 
 def test_the_head_learns_the_instruments_of_real_samples():

@@ -1,6 +1,5 @@
 """Training the encoders into a model directory: results, files, resume, refusals."""
 
-import csv
 import json
 import os
 import signal
@@ -16,7 +15,7 @@ from avgan import config as config_lib
 from avgan import run_dir
 from avgan.data import layout, pipeline
 from avgan.training import classifiers
-from tests.data.layout_fixture import write_layout
+from tests.data.layout_fixture import write_layout, write_pitches
 
 TINY = config_lib.preset("tiny")
 
@@ -30,19 +29,7 @@ def index(tmp_path_factory):
     """3 instruments (sines at 200/400/600 Hz, flat colours) x 3 recordings x 4 chunks,
     with pitch metadata: chunk 3 of every recording is a rest."""
     root = tmp_path_factory.mktemp("layout")
-    written = write_layout(root, recordings=3, chunks=4)
-    os.makedirs(root / "metadata")
-    for split in ("train", "validation"):
-        with open(root / "metadata" / f"{split}.csv", "w", newline="") as f:
-            writer = csv.DictWriter(f, ["stem", "pitch"])
-            writer.writeheader()
-            for s, inst, stem in written:
-                if s == split:
-                    chunk = int(stem.rsplit("_", 1)[1])
-                    pitch = (
-                        -1 if chunk == 3 else 55 + 12 * ["cello", "flute", "trumpet"].index(inst)
-                    )
-                    writer.writerow({"stem": stem, "pitch": pitch})
+    write_pitches(root, write_layout(root, recordings=3, chunks=4))
     return layout.read_layout(root, progress=False)
 
 

@@ -247,8 +247,18 @@ def test_aux_weight_trains_a_head_that_evaluation_leaves_out(setup, tmp_path):
         np.testing.assert_array_equal(old, new.numpy())
     with pytest.raises(run_dir.ModelDirError, match="aux_weight=0.5"):
         gan.train_gan(_run(setup, 2), index, model_dir, verbose=0)  # no head
-    with pytest.raises(ValueError, match="gan.aux_weight=1.0: is for mode s2i or i2s"):
+    with pytest.raises(
+        ValueError,
+        match="gan.aux_weight=1.0: names the instrument, and a pose model of one instrument",
+    ):
         _run(setup, 1, mode="s2i_pose", instruments=("flute",), aux_weight=1.0)
+    # A head that names the pitch needs pitch metadata: refused before anything is written.
+    pitch_dir = tmp_path / "pitch"
+    with pytest.raises(config_lib.ConfigError, match="gan.aux_target='pitch': .* no pitch"):
+        gan.train_gan(
+            _run(setup, 1, aux_weight=1.0, aux_target="pitch"), index, str(pitch_dir), verbose=0
+        )
+    assert not pitch_dir.exists()
 
 
 def test_a_non_finite_loss_stops_training_and_is_not_checkpointed(tmp_path):

@@ -17,7 +17,7 @@ from avgan import run_dir
 from avgan.data import layout
 from avgan.training import callbacks as cb
 from avgan.training import classifiers, gan, strategy
-from tests.data.layout_fixture import write_layout
+from tests.data.layout_fixture import write_layout, write_pitches
 
 
 def _config(epochs: int) -> config_lib.Config:
@@ -259,6 +259,24 @@ def test_aux_weight_trains_a_head_that_evaluation_leaves_out(setup, tmp_path):
             _run(setup, 1, aux_weight=1.0, aux_target="pitch"), index, str(pitch_dir), verbose=0
         )
     assert not pitch_dir.exists()
+
+
+def test_a_pose_model_trains_a_head_that_names_the_pitch(setup, tmp_path):
+    """--aux_target=pitch on data with pitch metadata: the run trains and checkpoints a
+    head with a class per MIDI pitch (its terms: test_aux_classifier.py)."""
+    _, sound, image = setup
+    write_pitches(tmp_path / "data", write_layout(tmp_path / "data", recordings=3, chunks=4))
+    index = layout.read_layout(tmp_path / "data", progress=False)
+    config = _run(
+        setup, 1, mode="s2i_pose", instruments=("flute",), aux_weight=1.0, aux_target="pitch"
+    )
+    model_dir = str(tmp_path / "pose")
+    metrics = gan.train_gan(config, index, model_dir, verbose=0)
+    assert metrics["steps"] == 1
+    latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
+    shapes = [v for _, v in tf.train.list_variables(latest)]
+    # The head's kernel and its two Adam moments.
+    assert shapes.count([4 * 4 * 8 * _config(1).model.width, classifiers.PITCH_CLASSES]) == 3
 
 
 def test_a_non_finite_loss_stops_training_and_is_not_checkpointed(tmp_path):

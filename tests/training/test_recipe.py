@@ -383,7 +383,7 @@ def two_replicas_check(d_norm: str) -> None:
 
 def test_an_aux_head_in_pose_mode_is_refused_naming_the_field():
     pose = config_lib.preset("tiny").replace(mode="s2i_pose").with_recipe("avgan")
-    with pytest.raises(config_lib.ConfigError, match=r"gan\.aux_weight=1\.0: is for mode s2i"):
+    with pytest.raises(config_lib.ConfigError, match=r"gan\.aux_weight=1\.0: names the instrument"):
         pose.replace(gan=dict(aux_weight=1.0))
     with pytest.raises(config_lib.ConfigError, match=r"gan\.recipe='biggan'"):
         pose.with_recipe("biggan")

@@ -105,13 +105,10 @@ def test_the_head_adds_only_its_own_weights(discriminator, sample):
     assert discriminator(CLASSES).from_config(with_head.get_config()).num_classes == CLASSES
 
 
-@pytest.mark.parametrize("direction", ["s2i", "i2s"])
-def test_first_step_adds_the_weighted_class_loss_of_real_samples(direction):
-    weight = 0.7
-    gan = make_aux_gan(direction, weight)
-    batch = pipeline_batch(0)
-    # The first step's D loss, recomputed: GAN-CLS plus weight x the head's cross
-    # entropy on the real samples (no augmentation, so D sees them as they are).
+def _first_step_scores(gan: GanCls, batch: dict):
+    """(encoding, fake, the head's logits on the real samples, GAN-CLS's [batch] D loss)
+    of the first step, recomputed outside it (no augmentation: D sees samples as they
+    are)."""
     encoding, real, wrong, fake = first_step_samples(gan, batch)
     real_logits, real_classes = gan.discriminator.score_and_classify(
         (real, encoding), training=True
@@ -119,6 +116,17 @@ def test_first_step_adds_the_weighted_class_loss_of_real_samples(direction):
     wrong_logits = gan.discriminator((wrong, encoding), training=True)
     fake_logits = gan.discriminator((fake, encoding), training=True)
     gan_cls = matching_aware_discriminator_loss(real_logits, fake_logits, wrong_logits)
+    return encoding, fake, real_classes, gan_cls
+
+
+@pytest.mark.parametrize("direction", ["s2i", "i2s"])
+def test_first_step_adds_the_weighted_class_loss_of_real_samples(direction):
+    weight = 0.7
+    gan = make_aux_gan(direction, weight)
+    batch = pipeline_batch(0)
+    # The first step's D loss, recomputed: GAN-CLS plus weight x the head's cross
+    # entropy on the real samples (no augmentation, so D sees them as they are).
+    encoding, fake, real_classes, gan_cls = _first_step_scores(gan, batch)
     class_loss = auxiliary_classifier_loss(real_classes, batch["label"])
     expected = float(tf.reduce_mean(gan_cls + weight * class_loss))
     hits = np.argmax(real_classes.numpy(), -1) == batch["label"]
@@ -152,13 +160,7 @@ def test_the_pitch_head_counts_the_notes_and_not_the_rests():
     pitch = np.array([60, -1, 72, 45, -1, 50, 67, 38][: len(batch["label"])], np.int32)
     batch["pitch"] = pitch
     notes = (pitch >= 0).astype(np.float32)
-    encoding, real, wrong, fake = first_step_samples(gan, batch)
-    real_logits, real_classes = gan.discriminator.score_and_classify(
-        (real, encoding), training=True
-    )
-    wrong_logits = gan.discriminator((wrong, encoding), training=True)
-    fake_logits = gan.discriminator((fake, encoding), training=True)
-    gan_cls = matching_aware_discriminator_loss(real_logits, fake_logits, wrong_logits)
+    encoding, fake, real_classes, gan_cls = _first_step_scores(gan, batch)
     # Hand-computed: -log softmax at the note's pitch, zero at the rests.
     logits = real_classes.numpy().astype(np.float64)
     log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))

@@ -501,7 +501,7 @@ def _plot_scale(found: dict, instrument: str, path: str) -> str:
     for name, color in (("hand", "tab:blue"), ("string", "tab:orange")):
         ax.plot(pitches, found["expected"][name], "-", color=color, lw=1, label=f"{name}, true")
         ax.plot(pitches, found["read"][name], "o", color=color, ms=3, label=f"{name}, read")
-    title = f"{instrument}: pose read off the generated pictures of a rising scale"
+    title = f"{instrument}: pose read off the pictures of a rising scale"
     return _save(fig, ax, "MIDI pitch of the note", "pose (0-1; string / 3)", title, path)
 
 

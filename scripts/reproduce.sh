@@ -156,7 +156,7 @@ fi
 # `full` (about 1,400 training chunks per instrument; `small` has about 115), with
 # encoders trained on `full`: the pitch-aware classifier is the condition, the image
 # classifier the judge. One model per instrument of POSE_FULL_INSTRUMENTS, then one model
-# shared by them (the same epochs: as many steps as the per-instrument models together).
+# shared by them (the same epochs: about as many steps as the per-instrument models together).
 # POSE_FULL_EPOCHS (0 skips): 170 epochs are ~2,900 steps per instrument, ~50 min each on
 # 2 CPU cores.
 POSE_FULL_EPOCHS=${POSE_FULL_EPOCHS:-170}

@@ -95,7 +95,7 @@ def pose_results(evaluation: dict) -> dict[str, dict]:
     if "pose_by_instrument" in evaluation:
         return evaluation["pose_by_instrument"]
     if "pose" in evaluation:
-        return {(evaluation.get("instruments") or ["?"])[0]: evaluation["pose"]}
+        return {evaluation["instruments"][0]: evaluation["pose"]}
     return {}
 
 

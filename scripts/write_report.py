@@ -126,15 +126,6 @@ def _pose_label(folder: str, instrument: str | None = None) -> str:
     return f"{instrument}, `{top}` (shared)" if instrument else f"`{top}` (shared)"
 
 
-def _poses(run: str, folder: str) -> dict[str, dict]:
-    """instrument -> the pose evaluation of the model in FOLDER (run_dir.pose_results);
-    the instrument of a per-instrument folder is its name."""
-    e = _load(run, folder, "evaluation.json") or {}
-    if "pose" in e:
-        return {os.path.basename(folder): e["pose"]}
-    return e.get("pose_by_instrument", {})
-
-
 def encoders_section(run: str) -> list[str]:
     sound = _load(run, "sound_classifier", "metrics.json")
     image = _load(run, "image_classifier", "metrics.json")
@@ -427,7 +418,7 @@ def pose_section(run: str, out: str | None = None) -> list[str]:
     figures = []
     for folder in models:
         e = _load(run, folder, "evaluation.json")
-        poses = _poses(run, folder)
+        poses = run_dir.pose_results(e or {})
         if not poses:
             lines.append(f"| {_pose_label(folder)} | {NOT_RUN} | | | | | | |")
             continue

@@ -16,6 +16,9 @@ CONFIG = {
 }
 
 
+CELLO = {"instruments": ["cello"]}  # what evaluate_dir writes of a pose run
+
+
 def _write(run, name, file, values):
     os.makedirs(os.path.join(run, name), exist_ok=True)
     with open(os.path.join(run, name, file), "w") as f:
@@ -65,7 +68,7 @@ def test_report_tables_plots_and_missing_runs(tmp_path):
         evaluation = json.load(f)
     # An evaluation made before roughness was measured.
     evaluation = {k: v for k, v in evaluation.items() if not k.startswith("roughness")}
-    _write(run, "s2i_pose/cello", "evaluation.json", {**evaluation, "pose": {
+    _write(run, "s2i_pose/cello", "evaluation.json", {**evaluation, **CELLO, "pose": {
         "regressor_pictures": {"real": 115, "drawn": 4096},
         "fidelity": {"mean": 0.5, "correlation": {"hand": 0.25, "bow": 0.75}},
         "regressor_on_real": {"mean": 0.9, "correlation": {"hand": 0.85, "bow": 0.95}},
@@ -319,7 +322,7 @@ def test_the_pose_section_plots_the_scale_and_shows_its_pictures(tmp_path):
         "correlation": r,
     }
     pose = {"fidelity": r, "regressor_on_real": r, "scale": scale}
-    _write(run, os.path.join("s2i_pose", "cello"), "evaluation.json", {"pose": pose})
+    _write(run, os.path.join("s2i_pose", "cello"), "evaluation.json", {**CELLO, "pose": pose})
     with open(os.path.join(run, "s2i_pose", "cello", "scale.png"), "wb") as f:
         f.write(b"\x89PNG row")
     os.makedirs(out)
@@ -336,7 +339,7 @@ def test_the_pose_section_plots_the_scale_and_shows_its_pictures(tmp_path):
     # Without an output folder, the table alone; without a scale, it says so.
     assert "Fig. 10, cello" not in "\n".join(write_report.pose_section(run))
     del pose["scale"]
-    _write(run, os.path.join("s2i_pose", "cello"), "evaluation.json", {"pose": pose})
+    _write(run, os.path.join("s2i_pose", "cello"), "evaluation.json", {**CELLO, "pose": pose})
     text = "\n".join(write_report.pose_section(run, out))
     assert "Fig. 10, cello" not in text
     assert f"rising scale, `avgan.evaluation.scale`): {write_report.NOT_RUN}" in text
@@ -356,8 +359,9 @@ def test_the_pose_section_has_a_row_per_model_and_instrument(tmp_path):
         "correlation": r,
     }
     accuracy = {"accuracy": {"train": 1.0, "test": 0.9625}}
-    _write(run, "s2i_pose/cello", "evaluation.json", {"pose": pose})
-    _write(run, "s2i_pose-avgan/violin", "evaluation.json", {**accuracy, "pose": pose})
+    _write(run, "s2i_pose/cello", "evaluation.json", {**CELLO, "pose": pose})
+    _write(run, "s2i_pose-avgan/violin", "evaluation.json",
+           {**accuracy, "instruments": ["violin"], "pose": pose})  # fmt: skip
     _write(run, "s2i_pose-avgan/violin", "metrics.json", {"steps": 2890})
     _write(run, "s2i_pose-avgan/violin", "config.json", {"data": {"synthetic_preset": "full"}})
     shared = {"cello": pose, "violin": {**pose, "scale": scale}}

@@ -258,28 +258,25 @@ def evaluate_dir(
             progress=progress,
         ),
     }
-    if config.mode == "s2i_pose" and config.gan.pose_models == "shared":
-        # One model for several instruments: the pose of each, by its own regressor.
-        result["pose_by_instrument"] = {}
+    if config.mode == "s2i_pose":
+        # Each instrument by its own regressor; a shared model (several instruments)
+        # keeps them by name, and its scale pictures apart.
+        shared = config.gan.pose_models == "shared"
+        poses = {}
         for name in config.gan.instruments or index.instruments:
             progress(f"pose fidelity, {name}: training the pose regressor ({pose_epochs} epochs)")
-            result["pose_by_instrument"][name] = evaluate_pose(
+            picture = run_dir.scale_file(name) if shared else run_dir.SCALE_FILE
+            poses[name] = evaluate_pose(
                 gan,
                 index,
                 name,
                 pose_epochs,
                 drawn=pose_pictures,
-                scale_picture=run_dir.path(model_dir, run_dir.scale_file(name)),
+                scale_picture=run_dir.path(model_dir, picture),
             )
-    elif config.mode == "s2i_pose":
-        progress(f"pose fidelity: training the pose regressor ({pose_epochs} epochs)")
-        result["pose"] = evaluate_pose(
-            gan,
-            index,
-            config.gan.instruments[0],
-            pose_epochs,
-            drawn=pose_pictures,
-            scale_picture=run_dir.path(model_dir, run_dir.SCALE_FILE),
-        )
+        if shared:
+            result["pose_by_instrument"] = poses
+        else:
+            (result["pose"],) = poses.values()
     run_dir.write_json(run_dir.path(model_dir, run_dir.EVALUATION_FILE), result)
     return result

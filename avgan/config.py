@@ -223,6 +223,9 @@ class GanConfig:
         pose_models: pose-oriented S2I: 'each' trains one model per instrument (the
             paper's), 'shared' one model for all of `instruments`; either way a wrong
             pair is another picture of the same instrument (Eq. 6).
+        near_pitch: pose-oriented S2I: harder wrong pairs, pictures of the same
+            instrument playing a different note at most this many semitones away (from
+            the data's pitch metadata); 0 = any other picture of the instrument (Eq. 6).
         sound_encoder, image_encoder: trained encoders (.keras) to use; empty trains
             them first into MODEL_DIR/encoders/.
         ema: keep an EMA generator for sampling.
@@ -258,6 +261,7 @@ class GanConfig:
     variant: str = "c"
     instruments: tuple[str, ...] = ()
     pose_models: str = "each"
+    near_pitch: int = 0
     sound_encoder: str = ""
     image_encoder: str = ""
     ema: bool = True
@@ -288,6 +292,7 @@ class GanConfig:
         _at_least("gan.ema_half_life", self.ema_half_life, 0.0, float)
         _at_least("gan.r1_weight", self.r1_weight, 0.0, float)
         _at_least("gan.r1_every", self.r1_every, 1)
+        _at_least("gan.near_pitch", self.near_pitch, 0)
         # JSON gives lists; the config is frozen and hashable, so keep a tuple.
         object.__setattr__(self, "instruments", tuple(self.instruments))
         try:
@@ -376,6 +381,8 @@ class Config:
             _fail("gan.instruments", list(self.gan.instruments), "is for mode s2i_pose")
         if self.gan.pose_models != GanConfig.pose_models and self.mode != "s2i_pose":
             _fail("gan.pose_models", self.gan.pose_models, "is for mode s2i_pose")
+        if self.gan.near_pitch and self.mode != "s2i_pose":
+            _fail("gan.near_pitch", self.gan.near_pitch, "is for mode s2i_pose")
 
     @property
     def direction(self) -> str:

@@ -137,6 +137,8 @@ def gan_identity(config: Config) -> dict[str, str]:
         details["instruments"] = ",".join(config.gan.instruments)
     if config.gan.pose_models != GanConfig.pose_models:
         details["pose_models"] = config.gan.pose_models
+    if config.gan.near_pitch:  # nor with other wrong pairs
+        details["near_pitch"] = str(config.gan.near_pitch)
     if config.gan.augment:  # a run is not continued under another augmentation
         details["augment"] = ",".join(config.gan.augment_policy)
     if config.model.upsampling != "deconv":  # nor with other generator layers

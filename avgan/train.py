@@ -6,6 +6,7 @@ Modes:
   s2i_pose                pose-oriented S2I, one model per --instrument (all in turn
                           when not given; --pose_models=shared: one model for them
                           all), wrong pairs from the same instrument
+                          (--near_pitch=K: playing a note at most K semitones off)
   i2s                     image-to-sound GAN-CLS (log-mel spectrograms)
   sound_classifier        SoundClassifier on --representation (paper Table 1)
   pitch_sound_classifier  SoundClassifier with a pitch head (pose-aware encoder)
@@ -63,6 +64,14 @@ flags.DEFINE_enum(
     "Pose mode: each (one model per instrument, in MODEL_DIR/<instrument>, as in the "
     "paper) or shared (one model for all the instruments, in MODEL_DIR). Wrong pairs "
     "are always pictures of the same instrument (Eq. 6). Default: each.",
+)
+flags.DEFINE_integer(
+    "near_pitch",
+    None,
+    "Pose mode: harder wrong pairs, pictures of the same instrument playing a different "
+    "note at most this many semitones away (needs pitch metadata); 0 = any other "
+    "picture of the instrument (Eq. 6, the default).",
+    lower_bound=0,
 )
 flags.DEFINE_string("sound_encoder", None, "A trained sound encoder (.keras) to condition on.")
 flags.DEFINE_string("image_encoder", None, "A trained image classifier (.keras).")
@@ -205,6 +214,7 @@ def resolve_config() -> config_lib.Config:
             variant=FLAGS.variant,
             instruments=tuple(FLAGS.instrument),
             pose_models=FLAGS.pose_models,
+            near_pitch=FLAGS.near_pitch,
             sound_encoder=FLAGS.sound_encoder,
             image_encoder=FLAGS.image_encoder,
             ema=FLAGS.ema,

@@ -95,6 +95,11 @@ def test_cross_field_rules():
         Config(mode="s2i", gan=GanConfig(pose_models="shared"))
     with pytest.raises(ValueError, match="gan.pose_models='all': must be one of each, shared"):
         GanConfig(pose_models="all")
+    assert Config(mode="s2i_pose", gan=GanConfig(near_pitch=2)).gan.near_pitch == 2
+    with pytest.raises(ValueError, match="gan.near_pitch=2: is for mode s2i_pose"):
+        Config(mode="s2i", gan=GanConfig(near_pitch=2))
+    with pytest.raises(ValueError, match="gan.near_pitch=-1"):
+        GanConfig(near_pitch=-1)
 
 
 def test_json_round_trip_and_older_files():

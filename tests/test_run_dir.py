@@ -116,6 +116,9 @@ def test_pose_results_of_one_model_per_instrument_and_of_a_shared_one(tmp_path):
     pitch = config.replace(gan=dict(aux_weight=1.0, aux_target="pitch"))
     assert run_dir.gan_identity(pitch)["aux_target"] == "pitch"
     assert "aux_target" not in run_dir.gan_identity(shared_config.replace(gan=dict(aux_weight=1.0)))
+    # Nor with other wrong pairs.
+    assert run_dir.gan_identity(config.replace(gan=dict(near_pitch=3)))["near_pitch"] == "3"
+    assert "near_pitch" not in run_dir.gan_identity(config)
 
 
 def test_a_relative_encoder_path_is_found_from_any_working_directory(tmp_path, monkeypatch):

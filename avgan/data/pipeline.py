@@ -8,7 +8,8 @@ each sound model, so it runs on the accelerator inside the train step (docs/desi
 Wrong pairs (the matching-aware GAN's third input) follow the paper; each element
 carries the wrong pair's picture (for S2I) and sound (for I2S):
 - 'instrument' (Eq. 5): the wrong image shows another instrument.
-- 'pose' (Eq. 6): the wrong image is another image of the same instrument.
+- 'pose' (Eq. 6): the wrong image is another image of the same instrument; with
+  `near_pitch`, one whose note is different but near (harder negatives).
 
 Everything is deterministic given `seed`: the shuffle order and each wrong pair
 (drawn with stateless random ops keyed by the element's position in the stream).
@@ -278,6 +279,7 @@ def paired_dataset(
     batch_size: int,
     *,
     wrong_pairs: str = "instrument",
+    near_pitch: int = 0,
     instruments: list[str] | None = None,
     seed: int = 0,
     shuffle: bool = True,
@@ -291,6 +293,9 @@ def paired_dataset(
         index: from `avgan.data.layout.read_layout`.
         split: e.g. 'train'.
         wrong_pairs: 'instrument' (paper Eq. 5) or 'pose' (Eq. 6); see module doc.
+        near_pitch: 'pose' only: harder wrong pairs, the same instrument playing a
+            different note at most this many semitones away (`_wrong_ranges`); 0 draws
+            any other picture of the instrument.
         instruments: keep only these (pose-oriented models train per instrument).
         seed: shuffle order and wrong-pair draws.
         repeat: repeat forever (reshuffled each pass).
@@ -311,21 +316,24 @@ def paired_dataset(
                 and for looking samples up.
 
     Raises:
-        ValueError: an unknown mode or instrument, or too few pairs to draw wrong ones.
+        ValueError: an unknown mode or instrument, too few pairs to draw wrong ones, or
+            `near_pitch` without 'pose' or without pitch metadata.
     """
     if wrong_pairs not in WRONG_PAIR_MODES:
         raise ValueError(f"wrong_pairs must be one of {WRONG_PAIR_MODES}, got {wrong_pairs!r}")
+    if near_pitch < 0 or (near_pitch and wrong_pairs != "pose"):
+        raise ValueError(f"near_pitch must be >= 0 and is for wrong_pairs 'pose', got {near_pitch}")
     positions, pairs = _positions(index, split, instruments, shuffle, seed, repeat)
-    load, files_of = _paired_loader(index, pairs, split, wrong_pairs, seed)
+    if near_pitch and any(p.pitch is None for p in pairs):
+        raise ValueError(f"near_pitch: {index.root} split {split!r} has no pitch metadata")
+    load, files_of = _paired_loader(index, pairs, split, wrong_pairs, near_pitch, seed)
     if skip_batches:
         positions = positions.skip(skip_batches * batch_size)
     return _finish(_skipping_undecodable(positions, load, files_of), batch_size, drop_remainder)
 
 
-def _class_runs(
-    index: PairIndex, pairs: list[Pair], split: str, wrong_pairs: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(label per pair, pairs per label, each label's first position) of `select_pairs`.
+def _class_labels(index: PairIndex, pairs: list[Pair], split: str, wrong_pairs: str) -> np.ndarray:
+    """The label of each pair of `select_pairs`.
 
     Raises:
         ValueError: too few classes or pairs per class to draw `wrong_pairs` from.
@@ -333,48 +341,96 @@ def _class_runs(
     labels = np.array([index.label(p.instrument) for p in pairs], np.int64)
     n_labels = len(index.instruments)
     counts = np.bincount(labels, minlength=n_labels)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     present = counts[counts > 0]
     if wrong_pairs == "instrument" and len(present) < 2:
         raise ValueError(f"split {split!r} has one instrument: no wrong pairs of Eq. 5")
     if wrong_pairs == "pose" and present.min() < 2:
         raise ValueError(f"split {split!r} has an instrument with one picture: no Eq. 6 pairs")
-    return labels, counts, starts
+    return labels
 
 
-def _wrong_position_fn(
-    labels_t: tf.Tensor, counts: np.ndarray, starts: np.ndarray, seed: int, wrong_pairs: str
-):
-    """(step, position) -> the wrong pair's position, drawn statelessly from (seed, step)."""
-    counts_t, starts_t = (tf.constant(a, tf.int64) for a in (counts, starts))
-    total = tf.constant(int(counts.sum()), tf.int64)  # all selected pairs
+def _wrong_ranges(
+    labels: np.ndarray, pitches: np.ndarray, wrong_pairs: str, near_pitch: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where each position's wrong pair is drawn from: (order, ranges).
+
+    The wrong pair of position i is `order[r]`, r uniform over [lo, hi) without
+    [skip_lo, skip_hi), where `ranges[i] = (lo, hi, skip_lo, skip_hi)` index `order`.
+    - 'instrument': order is the identity; [lo, hi) is every position, the skipped run
+      is i's class.
+    - 'pose' (Eq. 6): the identity; i's class, skipping i itself.
+    - 'pose' with `near_pitch` k > 0: order sorts each class by pitch; [lo, hi) is the
+      class's notes within k semitones of i's, skipping i's own pitch (a rest's window is
+      the class's notes, skipping nothing). Where no other pitch is that near, the whole
+      class without i's pitch; where the class has one pitch, the whole class without i.
+    With k = 0 the draws are those of the two uniform draws this replaced, so runs resume
+    on the same stream.
+    """
+    n = len(labels)
+    order = np.arange(n, dtype=np.int64)
+    ranges = np.zeros((n, 4), np.int64)
+    classes = [np.flatnonzero(labels == label) for label in np.unique(labels)]
+    for members in classes:  # contiguous runs (select_pairs groups by label)
+        start, end = int(members[0]), int(members[-1]) + 1
+        if wrong_pairs == "instrument":
+            ranges[members] = (0, n, start, end)
+            continue
+        if not near_pitch:
+            ranges[members, 0], ranges[members, 1] = start, end
+            ranges[members, 2], ranges[members, 3] = members, members + 1
+            continue
+        by_pitch = members[np.argsort(pitches[members], kind="stable")]
+        order[start:end] = by_pitch
+        sorted_pitches = pitches[by_pitch]
+        rank = np.empty(n, np.int64)
+        rank[by_pitch] = np.arange(start, end)
+        notes_from = start + np.searchsorted(sorted_pitches, 0, "left")  # after the rests
+        for i in members:
+            pitch = pitches[i]
+            same = start + np.searchsorted(sorted_pitches, [pitch, pitch + 1], "left")
+            if pitch < 0:  # a rest: any note of the class
+                lo, hi, skip = notes_from, end, (notes_from, notes_from)
+            else:
+                near = np.searchsorted(sorted_pitches, [pitch - near_pitch, pitch + near_pitch + 1])
+                lo, hi, skip = max(start + near[0], notes_from), start + near[1], tuple(same)
+            if hi - lo == skip[1] - skip[0]:  # no other note that near: the class's others
+                lo, hi, skip = start, end, tuple(same)
+            if hi - lo == skip[1] - skip[0]:  # one pitch in the class: any other picture
+                lo, hi, skip = start, end, (rank[i], rank[i] + 1)
+            ranges[i] = (lo, hi, *skip)
+    return order, ranges
+
+
+def _wrong_position_fn(order: np.ndarray, ranges: np.ndarray, seed: int):
+    """(step, position) -> the wrong pair's position, drawn statelessly from (seed, step)
+    over `_wrong_ranges`."""
+    order_t, ranges_t = tf.constant(order, tf.int64), tf.constant(ranges, tf.int64)
     seed_t = tf.constant(seed, tf.int64)
 
     def wrong_position(step, position):
-        label = labels_t[position]
-        count, start = counts_t[label], starts_t[label]
+        lo, hi, skip_lo, skip_hi = tf.unstack(ranges_t[position])
+        skipped = skip_hi - skip_lo
         key = tf.stack([seed_t, step])
-        if wrong_pairs == "instrument":
-            # Uniform over the pairs outside this class's run [start, start + count).
-            r = tf.random.stateless_uniform([], key, 0, total - count, dtype=tf.int64)
-            return tf.where(r >= start, r + count, r)
-        # Uniform over this class's run, skipping the right pair itself.
-        r = start + tf.random.stateless_uniform([], key, 0, count - 1, dtype=tf.int64)
-        return tf.where(r >= position, r + 1, r)
+        r = tf.random.stateless_uniform([], key, lo, hi - skipped, dtype=tf.int64)
+        return tf.gather(order_t, tf.where(r >= skip_lo, r + skipped, r))
 
     return wrong_position
 
 
-def _paired_loader(index: PairIndex, pairs: list[Pair], split: str, wrong_pairs: str, seed: int):
+def _paired_loader(
+    index: PairIndex, pairs: list[Pair], split: str, wrong_pairs: str, near_pitch: int, seed: int
+):
     """(load, files_of): (step, position) -> one element of `paired_dataset` (the pair and
     its wrong pair), and -> the (pictures, sounds) paths it reads."""
-    labels, counts, starts = _class_runs(index, pairs, split, wrong_pairs)
+    labels = _class_labels(index, pairs, split, wrong_pairs)
     images = tf.constant([p.image for p in pairs])
     sounds = tf.constant([p.sound for p in pairs])
     labels_t = tf.constant(labels, tf.int64)
     # MIDI pitch of each pair; -1 for a rest or a layout without pitch metadata.
-    pitches = tf.constant([-1 if p.pitch is None else p.pitch for p in pairs], tf.int32)
-    wrong_position = _wrong_position_fn(labels_t, counts, starts, seed, wrong_pairs)
+    pitch_list = [-1 if p.pitch is None else p.pitch for p in pairs]
+    pitches = tf.constant(pitch_list, tf.int32)
+    order, ranges = _wrong_ranges(labels, np.array(pitch_list), wrong_pairs, near_pitch)
+    wrong_position = _wrong_position_fn(order, ranges, seed)
 
     def load(step, position):
         wrong = wrong_position(step, position)

@@ -98,15 +98,24 @@ def _aux_classes(config: Config, index: PairIndex) -> int:
     """The auxiliary head's classes: the data's instruments, or the MIDI pitches.
 
     Raises:
-        ConfigError: aux_target 'pitch' on data without pitch metadata.
+        ConfigError: a setting that reads the notes' pitches (aux_target 'pitch',
+            near_pitch) on data without pitch metadata.
     """
+    needs = [
+        f"{field}={value!r}"
+        for field, value, used in (
+            ("gan.aux_target", config.gan.aux_target, config.gan.aux_target == "pitch"),
+            ("gan.near_pitch", config.gan.near_pitch, config.gan.near_pitch > 0),
+        )
+        if used and (field != "gan.aux_target" or config.gan.aux_weight)
+    ]
+    if needs and not _has_pitch(index):
+        raise ConfigError(
+            f"{', '.join(needs)}: {index.root} has no pitch metadata (URMP's Notes, or the "
+            "synthetic ensemble's notes) to read the notes' pitches from"
+        )
     if config.gan.aux_target != "pitch":
         return len(index.instruments)
-    if config.gan.aux_weight and not _has_pitch(index):
-        raise ConfigError(
-            f"gan.aux_target='pitch': {index.root} has no pitch metadata (URMP's Notes, "
-            "or the synthetic ensemble's notes) for the auxiliary head to learn"
-        )
     return classifiers.PITCH_CLASSES
 
 
@@ -181,7 +190,13 @@ def _datasets(config: Config, index: PairIndex, step: int) -> _Data:
 
     def split(name: str, size: int, **kwargs) -> tf.data.Dataset:
         return pipeline.paired_dataset(
-            index, name, size, wrong_pairs=wrong, instruments=instruments, **kwargs
+            index,
+            name,
+            size,
+            wrong_pairs=wrong,
+            near_pitch=config.gan.near_pitch,
+            instruments=instruments,
+            **kwargs,
         )
 
     train = split("train", batch, seed=config.train.seed, repeat=True, skip_batches=step)
@@ -310,7 +325,8 @@ def train_gan(config: Config, index: PairIndex, model_dir: str, verbose: int = 1
         run_dir.ModelDirError: MODEL_DIR belongs to another run.
         cb.NonFiniteLossError: a loss, or the state at a checkpoint, became NaN/inf;
             names the step and the newest checkpoint on disk, the last good one.
-        ConfigError: an auxiliary head that names the pitch, on data without pitches.
+        ConfigError: an auxiliary head that names the pitch, or near-pitch wrong pairs,
+            on data without pitches.
     """
     if not config.is_gan:
         raise ValueError(f"mode={config.mode!r} is not a GAN mode")

@@ -1,6 +1,7 @@
 """avgan.data.pipeline: matched pairs, wrong pairs (paper Eq. 5 and 6), determinism."""
 
 import logging
+import os
 
 import numpy as np
 import pytest
@@ -71,6 +72,56 @@ def test_pose_wrong_pairs_share_the_instrument_but_not_the_picture(index):
             wrong_per_right.setdefault(int(p), set()).add(int(w))
     # Draws are spread over the class, not a fixed partner.
     assert max(len(w) for w in wrong_per_right.values()) >= 3
+
+
+def _near_pitch_candidates(pairs, i, k):
+    """Brute force: the positions `near_pitch=k` may draw as i's wrong pair."""
+    same = [j for j, q in enumerate(pairs) if q.instrument == pairs[i].instrument and j != i]
+    pitch = pairs[i].pitch
+    if pitch < 0:  # a rest: any note of the instrument
+        return {j for j in same if pairs[j].pitch >= 0}
+    other = [j for j in same if pairs[j].pitch != pitch]
+    near = {j for j in other if pairs[j].pitch >= 0 and abs(pairs[j].pitch - pitch) <= k}
+    return near or set(other) or set(same)
+
+
+def test_near_pitch_wrong_pairs_play_another_note_of_the_instrument_nearby(tmp_path):
+    """Harder Eq. 6 pairs: the wrong picture shows the same instrument playing a different
+    note at most k semitones away, every such picture is drawn, and a rest's is a note."""
+    written = write_layout(tmp_path, instruments=INSTRUMENTS, recordings=3, chunks=6)
+    os.makedirs(tmp_path / "metadata")
+    for split in ("train", "validation"):
+        with open(tmp_path / "metadata" / f"{split}.csv", "w") as f:
+            f.write("stem,pitch\n")
+            for s, _, stem in written:
+                if s == split:  # chunk k of recording r: 60 + 3k + r - 1; chunk 5 rests
+                    r, k = int(stem[-4:-2]), int(stem[-1])
+                    f.write(f"{stem},{-1 if k == 5 else 60 + 3 * k + r - 1}\n")
+    pitched = layout.read_layout(tmp_path, progress=False)
+    pairs = pipeline.select_pairs(pitched, "train", None)
+    dataset = pipeline.paired_dataset(
+        pitched, "train", 16, wrong_pairs="pose", near_pitch=2, seed=3, repeat=True
+    )
+    drawn: dict[int, set[int]] = {}
+    for batch in _batches(dataset, 60):
+        for p, w in zip(batch["position"], batch["wrong_position"], strict=True):
+            drawn.setdefault(int(p), set()).add(int(w))
+    assert len(drawn) == len(pairs) == 36
+    for i, wrongs in drawn.items():
+        candidates = _near_pitch_candidates(pairs, i, 2)
+        if pairs[i].pitch >= 0:  # at most 4 candidates: all of them drawn
+            assert wrongs == candidates, pairs[i]
+        else:  # any of the instrument's 10 notes: spread over them
+            assert wrongs <= candidates and len(wrongs) >= 5, pairs[i]
+    # e.g. cello01_0 (60): the one note within 2 semitones is cello02_0 (61).
+    first = next(i for i, q in enumerate(pairs) if q.stem == "cello01_0")
+    assert [pairs[j].stem for j in drawn[first]] == ["cello02_0"]
+    write_layout(tmp_path / "plain")
+    unpitched = layout.read_layout(tmp_path / "plain", progress=False)
+    with pytest.raises(ValueError, match="near_pitch: .* has no pitch metadata"):
+        pipeline.paired_dataset(unpitched, "train", 4, wrong_pairs="pose", near_pitch=2)
+    with pytest.raises(ValueError, match="near_pitch must be >= 0 and is for wrong_pairs 'pose'"):
+        pipeline.paired_dataset(pitched, "train", 4, near_pitch=2)
 
 
 def test_paired_batches_carry_the_note_pitch_and_minus_one_without(index, tmp_path):

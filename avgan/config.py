@@ -62,6 +62,9 @@ G_CONDITIONINGS = ("input", "film")  # phi ++ z at the input only, or FiLM in ev
 AUX_TARGETS = ("instrument", "pitch")
 # s2i_pose: one model per instrument (the paper's), or one for all the instruments.
 POSE_MODELS = ("each", "shared")
+# What the generator is conditioned on: the encoder's 128-d encoding (the paper's), or,
+# for pose models, the pitch-aware classifier's note posterior (models.encoders).
+CONDITIONS = ("encoding", "pitch_posterior")
 
 
 # The largest float32: the networks and their losses compute in float32 (or float16),
@@ -223,6 +226,10 @@ class GanConfig:
         pose_models: pose-oriented S2I: 'each' trains one model per instrument (the
             paper's), 'shared' one model for all of `instruments`; either way a wrong
             pair is another picture of the same instrument (Eq. 6).
+        condition: what the generator is conditioned on: 'encoding', the encoder's
+            128-d encoding (the paper's), or for pose-oriented S2I 'pitch_posterior',
+            the pitch-aware sound classifier's softmax over the MIDI pitches (what the
+            sound says about the note, and little about the recording).
         near_pitch: pose-oriented S2I: harder wrong pairs, pictures of the same
             instrument playing a different note at most this many semitones away (from
             the data's pitch metadata); 0 = any other picture of the instrument (Eq. 6).
@@ -261,6 +268,7 @@ class GanConfig:
     variant: str = "c"
     instruments: tuple[str, ...] = ()
     pose_models: str = "each"
+    condition: str = "encoding"
     near_pitch: int = 0
     sound_encoder: str = ""
     image_encoder: str = ""
@@ -284,6 +292,7 @@ class GanConfig:
         _choice("gan.variant", self.variant, VARIANTS)
         _choice("gan.recipe", self.recipe, RECIPE_NAMES)
         _choice("gan.pose_models", self.pose_models, POSE_MODELS)
+        _choice("gan.condition", self.condition, CONDITIONS)
         _choice("gan.aux_target", self.aux_target, AUX_TARGETS)
         _choice("gan.loss", self.loss, LOSSES)
         _choice("gan.d_norm", self.d_norm, D_NORMS)
@@ -383,6 +392,8 @@ class Config:
             _fail("gan.pose_models", self.gan.pose_models, "is for mode s2i_pose")
         if self.gan.near_pitch and self.mode != "s2i_pose":
             _fail("gan.near_pitch", self.gan.near_pitch, "is for mode s2i_pose")
+        if self.gan.condition != GanConfig.condition and self.mode != "s2i_pose":
+            _fail("gan.condition", self.gan.condition, "is for mode s2i_pose")
 
     @property
     def direction(self) -> str:

@@ -137,6 +137,8 @@ def gan_identity(config: Config) -> dict[str, str]:
         details["instruments"] = ",".join(config.gan.instruments)
     if config.gan.pose_models != GanConfig.pose_models:
         details["pose_models"] = config.gan.pose_models
+    if config.gan.condition != GanConfig.condition:  # nor on another condition
+        details["condition"] = config.gan.condition
     if config.gan.near_pitch:  # nor with other wrong pairs
         details["near_pitch"] = str(config.gan.near_pitch)
     if config.gan.augment:  # a run is not continued under another augmentation
@@ -435,6 +437,27 @@ class RestoredRun:
         return self.sampler.ema_generator is not None
 
 
+def load_condition_encoder(config: Config, path: str):
+    """A GAN run's frozen condition encoder from its .keras file: as saved, or with
+    `gan.condition` 'pitch_posterior' seen through its pitch head (`PitchPosterior`).
+
+    Raises:
+        ValueError: 'pitch_posterior' and the encoder has no pitch head (names the file).
+    """
+    import keras
+
+    import avgan.models.autoencoder  # noqa: F401  (registers the encoder classes
+    from avgan.models import encoders  # for keras.models.load_model)
+
+    encoder = keras.models.load_model(path)
+    if config.gan.condition != "pitch_posterior":
+        return encoder
+    try:
+        return encoders.PitchPosterior(encoder)
+    except ValueError as e:
+        raise ValueError(f"gan.condition='pitch_posterior': {path}: {e}") from None
+
+
 def restore(model_dir: str) -> RestoredRun:
     """Rebuilds a GAN run's encoder and generators and restores the newest checkpoint's
     generators alone (no discriminator, no optimizer: a run trained with an
@@ -442,12 +465,8 @@ def restore(model_dir: str) -> RestoredRun:
 
     Raises:
         ModelDirError: not a GAN run, no encoder, no checkpoint, or a checkpoint that
-            does not match the run's generator.
+            does not match the run's generator, or a condition its encoder cannot give.
     """
-    import keras
-
-    import avgan.models.autoencoder  # noqa: F401  (registers the encoder classes
-    import avgan.models.encoders  # noqa: F401      for keras.models.load_model)
     from avgan.models.sampler import Sampler
 
     config = read_config(model_dir)
@@ -457,7 +476,11 @@ def restore(model_dir: str) -> RestoredRun:
         )
     checkpoint = latest_checkpoint(model_dir)
     encoder = locate_encoder(model_dir, config, "condition")
-    sampler = Sampler.from_config(config, keras.models.load_model(encoder))
+    try:
+        frozen = load_condition_encoder(config, encoder)
+    except ValueError as e:
+        raise ModelDirError(f"{model_dir}: {e}") from None
+    sampler = Sampler.from_config(config, frozen)
     try:
         sampler.restore_generators(checkpoint)
     except AssertionError as e:

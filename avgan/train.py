@@ -65,6 +65,15 @@ flags.DEFINE_enum(
     "paper) or shared (one model for all the instruments, in MODEL_DIR). Wrong pairs "
     "are always pictures of the same instrument (Eq. 6). Default: each.",
 )
+flags.DEFINE_enum(
+    "condition",
+    None,
+    config_lib.CONDITIONS,
+    "Pose mode: what the generator is conditioned on: encoding (the sound encoder's "
+    "128-d encoding, as in the paper; the default) or pitch_posterior (the pitch-aware "
+    "classifier's softmax over the MIDI pitches: the note, and little of the recording, "
+    "so the room and player come from the noise).",
+)
 flags.DEFINE_integer(
     "near_pitch",
     None,
@@ -214,6 +223,7 @@ def resolve_config() -> config_lib.Config:
             variant=FLAGS.variant,
             instruments=tuple(FLAGS.instrument),
             pose_models=FLAGS.pose_models,
+            condition=FLAGS.condition,
             near_pitch=FLAGS.near_pitch,
             sound_encoder=FLAGS.sound_encoder,
             image_encoder=FLAGS.image_encoder,

@@ -100,6 +100,12 @@ def test_cross_field_rules():
         Config(mode="s2i", gan=GanConfig(near_pitch=2))
     with pytest.raises(ValueError, match="gan.near_pitch=-1"):
         GanConfig(near_pitch=-1)
+    pose = Config(mode="s2i_pose", gan=GanConfig(condition="pitch_posterior"))
+    assert pose.gan.condition == "pitch_posterior"
+    with pytest.raises(ValueError, match="gan.condition='pitch_posterior': is for mode s2i_pose"):
+        Config(mode="s2i", gan=GanConfig(condition="pitch_posterior"))
+    with pytest.raises(ValueError, match="gan.condition='pitch': must be one of encoding, pitch_"):
+        GanConfig(condition="pitch")
 
 
 def test_json_round_trip_and_older_files():

@@ -134,6 +134,41 @@ class SoundClassifier(keras.Model):
         }
 
 
+class PitchPosterior(keras.Model):
+    """A pitch-aware `SoundClassifier` seen through its pitch head, as a GAN condition
+    (`gan.condition` 'pitch_posterior'): `encode` is the note posterior.
+
+    The 128-d encoding carries the note and also what tells one recording from another,
+    so a pose model conditioned on it takes the room and the player from the sound (the
+    scale figure's room changes from note to note). The posterior over the MIDI pitches
+    carries the note and little else; the rest is left to the noise. Made at load time
+    around the saved classifier (not saved itself).
+
+    Args:
+        classifier: a SoundClassifier with a pitch head (`pitch_classes` > 0).
+
+    Raises:
+        ValueError: the classifier has no pitch head.
+    """
+
+    def __init__(self, classifier: SoundClassifier, **kwargs):
+        if not getattr(classifier, "pitch_classes", 0):
+            raise ValueError(
+                f"{type(classifier).__name__} {classifier.name!r} has no pitch head "
+                "(train one with --mode=pitch_sound_classifier)"
+            )
+        super().__init__(**kwargs)
+        self.classifier = classifier
+
+    def encode(self, waveform, training: bool = False):
+        """[batch, samples] -> [batch, pitch_classes], softmax over the MIDI pitches."""
+        encoding = self.classifier.encode(waveform, training=training)
+        return keras.ops.softmax(self.classifier.pitch_head(encoding))
+
+    def call(self, waveform, training: bool = False):
+        return self.classifier(waveform, training=training)
+
+
 @keras.saving.register_keras_serializable(package="avgan")
 class ImageClassifier(keras.Model):
     """Picture -> instrument.

@@ -94,26 +94,39 @@ def train_encoders(config: Config, index: PairIndex, model_dir: str) -> dict[str
     return paths
 
 
-def _aux_classes(config: Config, index: PairIndex) -> int:
-    """The auxiliary head's classes: the data's instruments, or the MIDI pitches.
+def _check_pitch_settings(config: Config, index: PairIndex) -> None:
+    """Refuses, before anything is written, a setting that reads the notes' pitches
+    (aux_target 'pitch', near_pitch, condition 'pitch_posterior') on data without pitch
+    metadata, and a given sound encoder without the pitch head the condition needs.
 
     Raises:
-        ConfigError: a setting that reads the notes' pitches (aux_target 'pitch',
-            near_pitch) on data without pitch metadata.
+        ConfigError: naming the field.
     """
+    gan_config = config.gan
     needs = [
         f"{field}={value!r}"
         for field, value, used in (
-            ("gan.aux_target", config.gan.aux_target, config.gan.aux_target == "pitch"),
-            ("gan.near_pitch", config.gan.near_pitch, config.gan.near_pitch > 0),
+            ("gan.aux_target", gan_config.aux_target, gan_config.aux_target == "pitch"),
+            ("gan.near_pitch", gan_config.near_pitch, gan_config.near_pitch > 0),
+            ("gan.condition", gan_config.condition, gan_config.condition == "pitch_posterior"),
         )
-        if used and (field != "gan.aux_target" or config.gan.aux_weight)
+        if used and (field != "gan.aux_target" or gan_config.aux_weight)
     ]
     if needs and not _has_pitch(index):
         raise ConfigError(
             f"{', '.join(needs)}: {index.root} has no pitch metadata (URMP's Notes, or the "
             "synthetic ensemble's notes) to read the notes' pitches from"
         )
+    given = run_dir.given_encoder(config, "pitch_sound_classifier")
+    if gan_config.condition == "pitch_posterior" and given:
+        try:
+            run_dir.load_condition_encoder(config, given)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+
+
+def _aux_classes(config: Config, index: PairIndex) -> int:
+    """The auxiliary head's classes: the data's instruments, or the MIDI pitches."""
     if config.gan.aux_target != "pitch":
         return len(index.instruments)
     return classifiers.PITCH_CLASSES
@@ -162,7 +175,8 @@ def restore_gan(
     Call inside the strategy's scope: restoring there keeps optimizer slots mirrored.
     `num_classes`: see `build_gan`.
     """
-    gan = build_gan(config, keras.models.load_model(encoder_path), num_classes)
+    encoder = run_dir.load_condition_encoder(config, encoder_path)
+    gan = build_gan(config, encoder, num_classes)
     manager = run_dir.checkpoint_manager(model_dir, run_dir.checkpoint_objects(gan))
     if manager.latest_checkpoint:
         manager.checkpoint.restore(manager.latest_checkpoint).expect_partial()
@@ -325,12 +339,13 @@ def train_gan(config: Config, index: PairIndex, model_dir: str, verbose: int = 1
         run_dir.ModelDirError: MODEL_DIR belongs to another run.
         cb.NonFiniteLossError: a loss, or the state at a checkpoint, became NaN/inf;
             names the step and the newest checkpoint on disk, the last good one.
-        ConfigError: an auxiliary head that names the pitch, or near-pitch wrong pairs,
-            on data without pitches.
+        ConfigError: a setting that reads the notes' pitches, on data without them
+            (`_check_pitch_settings`).
     """
     if not config.is_gan:
         raise ValueError(f"mode={config.mode!r} is not a GAN mode")
-    aux_classes = _aux_classes(config, index)  # before anything is written
+    _check_pitch_settings(config, index)  # before anything is written
+    aux_classes = _aux_classes(config, index)
     run_dir.claim(model_dir, config.mode, **run_dir.gan_identity(config))
     run_dir.remove_partial_checkpoints(model_dir)
     previous, done = _previous_run(config, model_dir, verbose)

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from avgan.models.encoders import L2, ImageClassifier, SoundClassifier
+from avgan.models.encoders import L2, ImageClassifier, PitchPosterior, SoundClassifier
 
 TINY = 0.125  # filter-count scale: 4-8-16-16 filters
 
@@ -55,6 +55,26 @@ def test_pitch_head(waveforms):
     model = SoundClassifier(5, scale=TINY, pitch_classes=128)
     out = model(waveforms)
     assert out["instrument"].shape == (3, 5) and out["pitch"].shape == (3, 128)
+
+
+def test_the_pitch_posterior_is_the_softmax_of_the_pitch_head(instrument_chunks, tmp_path):
+    """gan.condition 'pitch_posterior': encode() of rendered notes is scipy's softmax of
+    the saved classifier's pitch logits (a peaked one: the head's kernel is scaled up,
+    as training makes it); refused for a classifier without a pitch head."""
+    from scipy.special import softmax
+
+    model = SoundClassifier(5, scale=TINY, pitch_classes=128)
+    model(instrument_chunks[:1])
+    model.pitch_head.kernel.assign(model.pitch_head.kernel * 200.0)
+    model.save(tmp_path / "pitch.keras")
+    posterior = PitchPosterior(keras.models.load_model(tmp_path / "pitch.keras"))
+    got = posterior.encode(instrument_chunks).numpy()
+    logits = model(instrument_chunks, training=False)["pitch"].numpy()
+    np.testing.assert_allclose(got, softmax(logits.astype(np.float64), axis=-1), atol=1e-6)
+    assert got.shape == (20, 128) and got.max(axis=1).min() > 0.05  # peaked, not uniform
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-5)
+    with pytest.raises(ValueError, match="has no pitch head .*--mode=pitch_sound_classifier"):
+        PitchPosterior(SoundClassifier(5, scale=TINY))
 
 
 @pytest.mark.parametrize("pitch_classes", [0, 128])

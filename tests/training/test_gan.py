@@ -14,7 +14,8 @@ import tensorflow as tf
 
 from avgan import config as config_lib
 from avgan import run_dir
-from avgan.data import layout
+from avgan.data import layout, pipeline
+from avgan.export import serving
 from avgan.training import callbacks as cb
 from avgan.training import classifiers, gan, strategy
 from tests.data.layout_fixture import write_layout, write_pitches
@@ -290,6 +291,51 @@ def test_a_pose_model_trains_a_head_that_names_the_pitch(setup, tmp_path):
     shapes = [v for _, v in tf.train.list_variables(latest)]
     # The head's kernel and its two Adam moments.
     assert shapes.count([4 * 4 * 8 * _config(1).model.width, classifiers.PITCH_CLASSES]) == 3
+
+
+def test_a_pose_model_conditioned_on_the_note_posterior(setup, tmp_path):
+    """--condition=pitch_posterior: the generator sees the pitch-aware classifier's note
+    posterior (128 values summing to 1), in training and when the run is restored (which
+    generates what the trained GAN does); refused, before anything is written, with an
+    encoder that has no pitch head and on data without pitches."""
+    _, plain_encoder, image = setup
+    write_pitches(tmp_path / "data", write_layout(tmp_path / "data", recordings=3, chunks=4))
+    index = layout.read_layout(tmp_path / "data", progress=False)
+    pitch_dir = str(tmp_path / "pitch_classifier")
+    classifiers.TRAINERS["pitch_sound_classifier"](_config(1), index, pitch_dir, verbose=0)
+    pitch_encoder = os.path.join(pitch_dir, "encoder.keras")
+    fields = dict(mode="s2i_pose", instruments=("flute",), condition="pitch_posterior")
+    config = _run(setup, 1, **fields).replace(gan=dict(sound_encoder=pitch_encoder))
+    model_dir = str(tmp_path / "pose")
+    metrics = gan.train_gan(config, index, model_dir, verbose=0)
+    assert metrics["steps"] == 1
+    restored = run_dir.restore(model_dir)
+    sounds = next(iter(pipeline.paired_dataset(index, "validation", 4, shuffle=False)))["sound"]
+    encoding = restored.sampler.encode(sounds).numpy()
+    assert encoding.shape == (4, classifiers.PITCH_CLASSES)
+    np.testing.assert_allclose(encoding.sum(axis=1), 1.0, atol=1e-5)
+    trained, _ = gan.restore_gan(config, pitch_encoder, model_dir)
+    z = np.random.default_rng(0).standard_normal((4, config.model.z_dim)).astype(np.float32)
+    np.testing.assert_allclose(
+        restored.sampler.generate(sounds, z=z).numpy(),
+        trained.generate(sounds, z=z).numpy(),
+        atol=1e-5,
+    )
+    # The SavedModel computes the posterior in its graph: the same pictures.
+    served = tf.saved_model.load(serving.export_saved_model(restored, str(tmp_path / "export")))
+    out = served.signatures["s2i_z"](waveform=sounds, z=tf.constant(z))["image_float"]
+    np.testing.assert_allclose(out.numpy(), trained.generate(sounds, z=z).numpy(), atol=1e-5)
+    refused_dir = tmp_path / "refused"
+    plain = config.replace(gan=dict(sound_encoder=plain_encoder))
+    with pytest.raises(
+        config_lib.ConfigError, match="gan.condition='pitch_posterior': .*no pitch head"
+    ):
+        gan.train_gan(plain, index, str(refused_dir), verbose=0)
+    with pytest.raises(
+        config_lib.ConfigError, match="gan.condition='pitch_posterior': .* no pitch"
+    ):
+        gan.train_gan(_run(setup, 1, **fields), setup[0], str(refused_dir), verbose=0)
+    assert not refused_dir.exists()
 
 
 def test_a_non_finite_loss_stops_training_and_is_not_checkpointed(tmp_path):

@@ -13,6 +13,8 @@ follow the pose better than the probe does: quote the probe next to a pose model
 fidelity (`python -m avgan.evaluate`), and condition pose models on the encoding that
 carries the most. The first row of each instrument probes the log-mel spectrogram
 itself (5,632 values), what the sound carries before any encoder (--raw=false drops it).
+An encoder with a pitch head also gets a row for its note posterior, the softmax over the
+MIDI pitches that `--condition=pitch_posterior` conditions on (--posterior=false drops it).
 
 --encoder takes PATH (named after its folder) or NAME=PATH, any .keras model with
 `encode(waveform)`: the sound classifier, the pitch-aware one, the autoencoder. The
@@ -44,6 +46,12 @@ flags.DEFINE_string(
 flags.DEFINE_multi_string("encoder", [], "An encoder to probe: PATH or NAME=PATH (repeatable).")
 flags.DEFINE_list("instruments", ["cello", "violin"], "Instruments, each probed on its own chunks.")
 flags.DEFINE_boolean("raw", True, "Also probe the log-mel spectrogram itself.")
+flags.DEFINE_boolean(
+    "posterior",
+    True,
+    "Also probe the note posterior of each encoder with a pitch head (the condition of "
+    "--condition=pitch_posterior), as 'NAME posterior'.",
+)
 flags.DEFINE_string("out", None, "Write the results here as JSON.")
 
 RAW = "log-mel (raw)"
@@ -74,10 +82,10 @@ def main(argv: list[str]) -> None:
     import numpy as np
     import tensorflow as tf
 
-    import avgan.models.encoders  # noqa: F401  (registers the encoders for load_model)
     from avgan import run_dir
     from avgan.data import features, layout, pipeline
     from avgan.evaluation import pose, probe
+    from avgan.models import encoders as encoders_lib  # (registers them for load_model)
 
     root = FLAGS.data
     if root is None:
@@ -108,6 +116,14 @@ def main(argv: list[str]) -> None:
         if not hasattr(model, "encode"):
             raise app.UsageError(f"--encoder {named[name]}: {type(model).__name__} has no encode()")
     log_mel = features.representation_fn("lms")
+    if FLAGS.posterior:  # what --condition=pitch_posterior gives the generator
+        models.update(
+            {
+                f"{name} posterior": encoders_lib.PitchPosterior(model)
+                for name, model in list(models.items())
+                if getattr(model, "pitch_classes", 0)
+            }
+        )
 
     def embeddings(pairs) -> dict[str, np.ndarray]:
         out = {name: [] for name in ([RAW] if FLAGS.raw else []) + list(models)}
@@ -116,7 +132,7 @@ def main(argv: list[str]) -> None:
             if FLAGS.raw:
                 out[RAW].append(tf.reshape(log_mel(waves), [len(waves), -1]).numpy())
             for name, model in models.items():
-                out[name].append(model.encode(waves, training=False).numpy())
+                out[name].append(np.asarray(model.encode(waves, training=False)))
         return {name: np.concatenate(parts).astype(np.float64) for name, parts in out.items()}
 
     results = {"data": root, "encoders": named, "instruments": {}}

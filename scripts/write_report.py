@@ -465,10 +465,17 @@ def scale_figure(run: str, out: str, folder: str, instrument: str, pose: dict) -
     plot = _plot_scale(found, label.replace("`", ""), os.path.join(out, f"scale_{name}.png"))
     r = found["correlation"]["correlation"]
     said = ", ".join(f"{k} r {r[k]:.2f}" for k in ("hand", "string") if k in r)
+    steady = ""
+    if "real_spread" in found:
+        steady = (
+            f" How much the pictures differ from one another (per-pixel standard "
+            f"deviation, 0-1): {found['spread']:.3f}, against {found['real_spread']:.3f} "
+            f"for the pictures of one real held-out recording (one player, one room)."
+        )
     lines = [
         f"Fig. 10, {label}: a rising scale ({len(found['pitches'])} notes rendered by "
         f"FluidSynth) under one noise draw; the pose read off each picture against the "
-        f"note's ({said}).",
+        f"note's ({said}).{steady}",
         "",
         f"![Fig. 10, {label}]({os.path.basename(plot)})",
         "",

@@ -320,6 +320,8 @@ def test_the_pose_section_plots_the_scale_and_shows_its_pictures(tmp_path):
         "read": {"hand": [0.1, 0.2, 0.1], "string": [0.0, 0.1, 0.0]},
         "expected": {"hand": [0.0, 1 / 12, 2 / 12], "string": [0.0, 0.0, 0.0]},
         "correlation": r,
+        "spread": 0.1234,
+        "real_spread": 0.0456,
     }
     pose = {"fidelity": r, "regressor_on_real": r, "scale": scale}
     _write(run, os.path.join("s2i_pose", "cello"), "evaluation.json", {**CELLO, "pose": pose})
@@ -332,6 +334,7 @@ def test_the_pose_section_plots_the_scale_and_shows_its_pictures(tmp_path):
     assert "| cello | 0.625 | 0.625 | hand 0.50, string 0.75 |" in text
     assert "Fig. 10, cello: a rising scale (3 notes" in text
     assert "(hand r 0.50, string r 0.75)" in text
+    assert "0-1): 0.123, against 0.046 for the pictures of one real held-out recording" in text
     assert "![Fig. 10, cello](scale_cello.png)" in text
     assert os.path.getsize(os.path.join(out, "scale_cello.png")) > 1000  # the plot
     with open(os.path.join(out, "scale_row_cello.png"), "rb") as f:

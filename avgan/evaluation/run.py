@@ -165,7 +165,8 @@ def evaluate_pose(
     is measured on the real held-out pictures. With `scale_picture`, the same regressor
     reads the pictures of a rising scale (`scale.follow_scale`, under 'scale'), which
     are written there as one row, low notes left; without FluidSynth, 'scale' says why
-    it is missing.
+    it is missing. 'scale' also has 'real_spread', `scale.recording_spread` of the
+    held-out pictures, the reference for its 'spread'.
     """
     train = [p for p in index.split("train") if p.instrument == instrument]
     test = [p for p in index.split("validation") if p.instrument == instrument]
@@ -180,13 +181,17 @@ def evaluate_pose(
         [gan.generate(sounds[i : i + 64]).numpy() for i in range(0, len(test), 64)]
     )
     truth = pose.pose_targets(test)
+    real = pose.load_pictures(test)
     result = {
         "regressor_pictures": {"real": len(train), "drawn": drawn},
         "fidelity": pose.pose_fidelity(regressor, generated, truth),
-        "regressor_on_real": pose.regressor_accuracy(regressor, pose.load_pictures(test), truth),
+        "regressor_on_real": pose.regressor_accuracy(regressor, real, truth),
     }
     if scale_picture:
         result["scale"] = _scale(gan, regressor, instrument, seed, scale_picture)
+        if "spread" in result["scale"]:  # beside one real player in one room
+            recordings = [p.recording for p in test]
+            result["scale"]["real_spread"] = scale.recording_spread(real, recordings)
     return result
 
 

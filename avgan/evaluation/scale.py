@@ -10,6 +10,11 @@ the reading is set against the pose the synthetic ensemble draws for that note
 (`instruments.pose_for`): the stopping hand climbs the neck as the pitch rises within a
 string and jumps back at each string crossing.
 
+The player and the room should stay put while the hand moves: `frame_spread` measures
+how much the scale's pictures differ from one another, beside the same figure for the
+pictures of one real held-out recording (one player in one room, the pose changing from
+chunk to chunk; `recording_spread`).
+
 Shapes: pitches [N] MIDI numbers; sounds [N, 22050] float32; pictures [N, 64, 64, 3].
 """
 
@@ -76,6 +81,41 @@ def scale_poses(instrument_name: str, pitches: Sequence[int]) -> np.ndarray:
     )
 
 
+def frame_spread(pictures: np.ndarray) -> float:
+    """How much a sequence of pictures changes: the standard deviation of each pixel's
+    colour over the pictures, averaged over pixels and channels, on the [0, 1] colour
+    scale. 0 for one picture repeated; a fixed room and player whose arm moves give a
+    small figure, a room that changes colour a large one.
+
+    Args:
+        pictures: [N, 64, 64, 3], uint8 or float in [-1, 1] (a generator's output).
+    """
+    pictures = np.asarray(pictures)
+    unit = pictures / 255.0 if pictures.dtype == np.uint8 else (pictures + 1.0) / 2.0
+    if len(unit) < 2:
+        raise ValueError(f"a spread needs at least 2 pictures, got {len(unit)}")
+    return float(unit.astype(np.float64).std(axis=0).mean())
+
+
+def recording_spread(pictures: np.ndarray, recordings: Sequence[str]) -> float:
+    """`frame_spread` of each recording's pictures (one player, one room), averaged over
+    the recordings that have at least 2: the reference for a scale's spread.
+
+    Args:
+        pictures: [N, 64, 64, 3] uint8, the real pictures.
+        recordings: [N] the recording of each picture.
+    """
+    recordings = np.asarray(recordings)
+    spreads = [
+        frame_spread(pictures[recordings == r])
+        for r in dict.fromkeys(recordings.tolist())
+        if (recordings == r).sum() >= 2
+    ]
+    if not spreads:
+        raise ValueError("no recording has 2 pictures")
+    return float(np.mean(spreads))
+
+
 def follow_scale(
     generate: Callable[[np.ndarray, np.ndarray], np.ndarray],
     regressor: Callable,
@@ -97,8 +137,8 @@ def follow_scale(
     Returns:
         (pictures [N, 64, 64, 3] float in [-1, 1], {'pitches': [N], 'read': {name: [N]},
         'expected': {name: [N]}, 'correlation': per-parameter r of read against expected
-        with 'skipped' and 'mean', as pose fidelity}) for the parameters hand, bow,
-        string and playing.
+        with 'skipped' and 'mean', as pose fidelity, 'spread': `frame_spread` of the
+        pictures}) for the parameters hand, bow, string and playing.
     """
     pitches = list(scale_pitches(instrument_name) if pitches is None else pitches)
     if len(pitches) < 2:
@@ -114,4 +154,5 @@ def follow_scale(
         "read": {n: [float(v) for v in read[:, k]] for k, n in enumerate(shown)},
         "expected": {n: [float(v) for v in expected[:, k]] for k, n in enumerate(shown)},
         "correlation": pose_correlations(read, expected),
+        "spread": frame_spread(pictures),
     }

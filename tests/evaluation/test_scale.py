@@ -67,6 +67,29 @@ def test_follow_scale_fixes_the_noise_and_keeps_the_order():
     assert result["correlation"]["skipped"]["playing"] == "constant truth"
 
 
+def test_frame_spread_is_the_mean_per_pixel_standard_deviation():
+    """0 for a repeated picture; a moving square and a changing wall against numpy's std
+    by hand; uint8 and [-1, 1] floats on one scale; real recordings averaged apart."""
+    still = np.repeat(np.random.default_rng(0).integers(0, 256, (1, 64, 64, 3)), 4, axis=0)
+    assert scale.frame_spread(still.astype(np.uint8)) == 0.0
+    # An 8x8 white square moves over a black room: per pixel std of {0, 1} values.
+    moving = np.zeros((4, 64, 64, 3), np.uint8)
+    for i in range(4):
+        moving[i, 8:16, 8 * i : 8 * i + 8] = 255
+    one_in_four = np.std([1.0, 0.0, 0.0, 0.0])  # 4 squares of 64 pixels, each lit once
+    assert scale.frame_spread(moving) == pytest.approx(one_in_four * (4 * 64 * 3) / (64 * 64 * 3))
+    # The wall changes colour from picture to picture: every pixel moves.
+    walls = np.stack([np.full((64, 64, 3), v, np.float32) for v in (-1.0, 1.0)])
+    assert scale.frame_spread(walls) == pytest.approx(0.5)  # {0, 1}: std 0.5
+    assert scale.frame_spread(walls) == scale.frame_spread(((walls + 1) * 127.5).astype(np.uint8))
+    # One recording still, one moving: the mean of 0 and the moving figure.
+    both = np.concatenate([still.astype(np.uint8), moving])
+    recordings = ["a"] * 4 + ["b"] * 4
+    assert scale.recording_spread(both, recordings) == pytest.approx(scale.frame_spread(moving) / 2)
+    with pytest.raises(ValueError, match="at least 2 pictures"):
+        scale.frame_spread(moving[:1])
+
+
 def test_a_scale_of_one_note_is_refused():
     with pytest.raises(ValueError, match="at least 2 notes"):
         scale.follow_scale(None, None, "cello", z_dim=4, pitches=[40])
@@ -125,3 +148,8 @@ def test_a_shared_pose_model_is_evaluated_per_instrument_with_its_scale(cellos, 
     )
     with Image.open(os.path.join(model_dir, run_dir.scale_file("cello"))) as row:
         assert row.size == (64 * len(pitches), 64)
+        pictures = np.asarray(row).reshape(64, len(pitches), 64, 3).transpose(1, 0, 2, 3)
+    # How much the scale's pictures differ, beside one real recording's (rounding to
+    # uint8 in the PNG moves the figure by well under a level).
+    assert pose["scale"]["spread"] == pytest.approx(scale.frame_spread(pictures), abs=2e-3)
+    assert 0 < pose["scale"]["real_spread"] < 0.5

@@ -103,15 +103,12 @@ def _check_pitch_settings(config: Config, index: PairIndex) -> None:
         ConfigError: naming the field.
     """
     gan_config = config.gan
-    needs = [
-        f"{field}={value!r}"
-        for field, value, used in (
-            ("gan.aux_target", gan_config.aux_target, gan_config.aux_target == "pitch"),
-            ("gan.near_pitch", gan_config.near_pitch, gan_config.near_pitch > 0),
-            ("gan.condition", gan_config.condition, gan_config.condition == "pitch_posterior"),
-        )
-        if used and (field != "gan.aux_target" or gan_config.aux_weight)
-    ]
+    reads_pitch = {
+        "aux_target": gan_config.aux_weight > 0 and gan_config.aux_target == "pitch",
+        "near_pitch": gan_config.near_pitch > 0,
+        "condition": gan_config.condition == "pitch_posterior",
+    }
+    needs = [f"gan.{f}={getattr(gan_config, f)!r}" for f, used in reads_pitch.items() if used]
     if needs and not _has_pitch(index):
         raise ConfigError(
             f"{', '.join(needs)}: {index.root} has no pitch metadata (URMP's Notes, or the "

@@ -233,6 +233,10 @@ class GanConfig:
         near_pitch: pose-oriented S2I: harder wrong pairs, pictures of the same
             instrument playing a different note at most this many semitones away (from
             the data's pitch metadata); 0 = any other picture of the instrument (Eq. 6).
+        same_recording: pose-oriented S2I: draw each wrong pair from the pair's own
+            recording (the same player in the same room) playing another note (within
+            near_pitch if set), so that the discriminator cannot tell a mismatch by the
+            room; where the recording has no other note, as without it.
         sound_encoder, image_encoder: trained encoders (.keras) to use; empty trains
             them first into MODEL_DIR/encoders/.
         ema: keep an EMA generator for sampling.
@@ -270,6 +274,7 @@ class GanConfig:
     pose_models: str = "each"
     condition: str = "encoding"
     near_pitch: int = 0
+    same_recording: bool = False
     sound_encoder: str = ""
     image_encoder: str = ""
     ema: bool = True
@@ -392,6 +397,8 @@ class Config:
             _fail("gan.pose_models", self.gan.pose_models, "is for mode s2i_pose")
         if self.gan.near_pitch and self.mode != "s2i_pose":
             _fail("gan.near_pitch", self.gan.near_pitch, "is for mode s2i_pose")
+        if self.gan.same_recording and self.mode != "s2i_pose":
+            _fail("gan.same_recording", self.gan.same_recording, "is for mode s2i_pose")
         if self.gan.condition != GanConfig.condition and self.mode != "s2i_pose":
             _fail("gan.condition", self.gan.condition, "is for mode s2i_pose")
 

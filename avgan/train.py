@@ -6,7 +6,8 @@ Modes:
   s2i_pose                pose-oriented S2I, one model per --instrument (all in turn
                           when not given; --pose_models=shared: one model for them
                           all), wrong pairs from the same instrument
-                          (--near_pitch=K: playing a note at most K semitones off)
+                          (--near_pitch=K: playing a note at most K semitones off;
+                          --same_recording: the same player and room, another note)
   i2s                     image-to-sound GAN-CLS (log-mel spectrograms)
   sound_classifier        SoundClassifier on --representation (paper Table 1)
   pitch_sound_classifier  SoundClassifier with a pitch head (pose-aware encoder)
@@ -81,6 +82,13 @@ flags.DEFINE_integer(
     "note at most this many semitones away (needs pitch metadata); 0 = any other "
     "picture of the instrument (Eq. 6, the default).",
     lower_bound=0,
+)
+flags.DEFINE_bool(
+    "same_recording",
+    None,
+    "Pose mode: draw each wrong pair from the pair's own recording (same player, same "
+    "room) playing another note (within --near_pitch if set), so the discriminator "
+    "cannot tell a mismatch by the room (needs pitch metadata). Default: false.",
 )
 flags.DEFINE_string("sound_encoder", None, "A trained sound encoder (.keras) to condition on.")
 flags.DEFINE_string("image_encoder", None, "A trained image classifier (.keras).")
@@ -225,6 +233,7 @@ def resolve_config() -> config_lib.Config:
             pose_models=FLAGS.pose_models,
             condition=FLAGS.condition,
             near_pitch=FLAGS.near_pitch,
+            same_recording=FLAGS.same_recording,
             sound_encoder=FLAGS.sound_encoder,
             image_encoder=FLAGS.image_encoder,
             ema=FLAGS.ema,

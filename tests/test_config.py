@@ -98,6 +98,8 @@ def test_cross_field_rules():
     assert Config(mode="s2i_pose", gan=GanConfig(near_pitch=2)).gan.near_pitch == 2
     with pytest.raises(ValueError, match="gan.near_pitch=2: is for mode s2i_pose"):
         Config(mode="s2i", gan=GanConfig(near_pitch=2))
+    with pytest.raises(ValueError, match="gan.same_recording=True: is for mode s2i_pose"):
+        Config(mode="i2s", gan=GanConfig(same_recording=True))
     with pytest.raises(ValueError, match="gan.near_pitch=-1"):
         GanConfig(near_pitch=-1)
     pose = Config(mode="s2i_pose", gan=GanConfig(condition="pitch_posterior"))

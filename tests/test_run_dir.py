@@ -119,6 +119,9 @@ def test_pose_results_of_one_model_per_instrument_and_of_a_shared_one(tmp_path):
     # Nor with other wrong pairs.
     assert run_dir.gan_identity(config.replace(gan=dict(near_pitch=3)))["near_pitch"] == "3"
     assert "near_pitch" not in run_dir.gan_identity(config)
+    same = config.replace(gan=dict(same_recording=True))
+    assert run_dir.gan_identity(same)["same_recording"] == "true"
+    assert "same_recording" not in run_dir.gan_identity(config)
     # Nor on another condition.
     posterior = config.replace(gan=dict(condition="pitch_posterior"))
     assert run_dir.gan_identity(posterior)["condition"] == "pitch_posterior"

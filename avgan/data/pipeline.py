@@ -9,7 +9,8 @@ Wrong pairs (the matching-aware GAN's third input) follow the paper; each elemen
 carries the wrong pair's picture (for S2I) and sound (for I2S):
 - 'instrument' (Eq. 5): the wrong image shows another instrument.
 - 'pose' (Eq. 6): the wrong image is another image of the same instrument; with
-  `near_pitch`, one whose note is different but near (harder negatives).
+  `near_pitch`, one whose note is different but near, and with `same_recording` one of
+  the same recording (player and room) playing another note (harder negatives).
 
 Everything is deterministic given `seed`: the shuffle order and each wrong pair
 (drawn with stateless random ops keyed by the element's position in the stream).
@@ -280,6 +281,7 @@ def paired_dataset(
     *,
     wrong_pairs: str = "instrument",
     near_pitch: int = 0,
+    same_recording: bool = False,
     instruments: list[str] | None = None,
     seed: int = 0,
     shuffle: bool = True,
@@ -296,6 +298,9 @@ def paired_dataset(
         near_pitch: 'pose' only: harder wrong pairs, the same instrument playing a
             different note at most this many semitones away (`_wrong_ranges`); 0 draws
             any other picture of the instrument.
+        same_recording: 'pose' only: draw the wrong pair from the pair's own recording
+            (same player, same room), playing another note (within `near_pitch` if set),
+            where the recording has one; else as without it (`_wrong_ranges`).
         instruments: keep only these (pose-oriented models train per instrument).
         seed: shuffle order and wrong-pair draws.
         repeat: repeat forever (reshuffled each pass).
@@ -317,16 +322,20 @@ def paired_dataset(
 
     Raises:
         ValueError: an unknown mode or instrument, too few pairs to draw wrong ones, or
-            `near_pitch` without 'pose' or without pitch metadata.
+            `near_pitch` or `same_recording` without 'pose' or without pitch metadata.
     """
     if wrong_pairs not in WRONG_PAIR_MODES:
         raise ValueError(f"wrong_pairs must be one of {WRONG_PAIR_MODES}, got {wrong_pairs!r}")
     if near_pitch < 0 or (near_pitch and wrong_pairs != "pose"):
         raise ValueError(f"near_pitch must be >= 0 and is for wrong_pairs 'pose', got {near_pitch}")
+    if same_recording and wrong_pairs != "pose":
+        raise ValueError("same_recording is for wrong_pairs 'pose'")
     positions, pairs = _positions(index, split, instruments, shuffle, seed, repeat)
-    if near_pitch and any(p.pitch is None for p in pairs):
-        raise ValueError(f"near_pitch: {index.root} split {split!r} has no pitch metadata")
-    load, files_of = _paired_loader(index, pairs, split, wrong_pairs, near_pitch, seed)
+    for name, used in (("near_pitch", near_pitch), ("same_recording", same_recording)):
+        if used and any(p.pitch is None for p in pairs):
+            raise ValueError(f"{name}: {index.root} split {split!r} has no pitch metadata")
+    recordings = np.array([p.recording for p in pairs]) if same_recording else None
+    load, files_of = _paired_loader(index, pairs, split, wrong_pairs, near_pitch, recordings, seed)
     if skip_batches:
         positions = positions.skip(skip_batches * batch_size)
     return _finish(_skipping_undecodable(positions, load, files_of), batch_size, drop_remainder)
@@ -349,8 +358,30 @@ def _class_labels(index: PairIndex, pairs: list[Pair], split: str, wrong_pairs: 
     return labels
 
 
+def _pitch_window(sorted_pitches: np.ndarray, offset: int, pitch: int, near: int):
+    """Within one pool of pairs sorted by pitch (at `order` offset `offset`), the notes a
+    pair of `pitch` draws its wrong pair from: (lo, hi, skip_lo, skip_hi), or None when
+    there is none. A note: the other pitches within `near` semitones (0: any other
+    pitch, rests included); a rest: any note."""
+    size = len(sorted_pitches)
+    notes_from = offset + int(np.searchsorted(sorted_pitches, 0, "left"))  # after the rests
+    same = tuple(offset + np.searchsorted(sorted_pitches, [pitch, pitch + 1], "left"))
+    if pitch < 0:
+        lo, hi, skip = notes_from, offset + size, (notes_from, notes_from)
+    elif near:
+        window = np.searchsorted(sorted_pitches, [pitch - near, pitch + near + 1])
+        lo, hi, skip = max(offset + int(window[0]), notes_from), offset + int(window[1]), same
+    else:
+        lo, hi, skip = offset, offset + size, same
+    return None if hi - lo == skip[1] - skip[0] else (lo, hi, *skip)
+
+
 def _wrong_ranges(
-    labels: np.ndarray, pitches: np.ndarray, wrong_pairs: str, near_pitch: int
+    labels: np.ndarray,
+    pitches: np.ndarray,
+    wrong_pairs: str,
+    near_pitch: int,
+    recordings: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Where each position's wrong pair is drawn from: (order, ranges).
 
@@ -359,45 +390,58 @@ def _wrong_ranges(
     - 'instrument': order is the identity; [lo, hi) is every position, the skipped run
       is i's class.
     - 'pose' (Eq. 6): the identity; i's class, skipping i itself.
-    - 'pose' with `near_pitch` k > 0: order sorts each class by pitch; [lo, hi) is the
-      class's notes within k semitones of i's, skipping i's own pitch (a rest's window is
-      the class's notes, skipping nothing). Where no other pitch is that near, the whole
-      class without i's pitch; where the class has one pitch, the whole class without i.
-    With k = 0 the draws are those of the two uniform draws this replaced, so runs resume
-    on the same stream.
+    - 'pose' with `near_pitch` k > 0: order[:n] sorts each class by pitch; [lo, hi) is
+      the class's notes within k semitones of i's, skipping i's own pitch (a rest's
+      window is the class's notes, skipping nothing). Where no other pitch is that
+      near, the whole class without i's pitch; where the class has one pitch, the whole
+      class without i.
+    - 'pose' with `recordings` (same_recording): first the same within i's recording
+      (order[n:] sorts each class by recording, then pitch), any other pitch of it when
+      k = 0; where the recording has none, as above over the class.
+    With k = 0 and no recordings the draws are those of the two uniform draws this
+    replaced, so runs resume on the same stream.
     """
     n = len(labels)
-    order = np.arange(n, dtype=np.int64)
+    by_pitch_order = recordings is not None or near_pitch > 0
+    order = np.arange(2 * n if recordings is not None else n, dtype=np.int64) % n
     ranges = np.zeros((n, 4), np.int64)
-    classes = [np.flatnonzero(labels == label) for label in np.unique(labels)]
-    for members in classes:  # contiguous runs (select_pairs groups by label)
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)  # a contiguous run (select_pairs)
         start, end = int(members[0]), int(members[-1]) + 1
         if wrong_pairs == "instrument":
             ranges[members] = (0, n, start, end)
             continue
-        if not near_pitch:
+        if not by_pitch_order:
             ranges[members, 0], ranges[members, 1] = start, end
             ranges[members, 2], ranges[members, 3] = members, members + 1
             continue
         by_pitch = members[np.argsort(pitches[members], kind="stable")]
         order[start:end] = by_pitch
-        sorted_pitches = pitches[by_pitch]
         rank = np.empty(n, np.int64)
         rank[by_pitch] = np.arange(start, end)
-        notes_from = start + np.searchsorted(sorted_pitches, 0, "left")  # after the rests
+        if recordings is not None:
+            by_recording = members[np.lexsort((pitches[members], recordings[members]))]
+            order[n + start : n + end] = by_recording
+            runs = {}  # recording -> (its first place in order, its pitches sorted)
+            for k, position in enumerate(by_recording):
+                runs.setdefault(recordings[position], []).append(k)
+            runs = {
+                r: (n + start + ks[0], pitches[by_recording[ks[0] : ks[-1] + 1]])
+                for r, ks in runs.items()
+            }
         for i in members:
-            pitch = pitches[i]
-            same = start + np.searchsorted(sorted_pitches, [pitch, pitch + 1], "left")
-            if pitch < 0:  # a rest: any note of the class
-                lo, hi, skip = notes_from, end, (notes_from, notes_from)
-            else:
-                near = np.searchsorted(sorted_pitches, [pitch - near_pitch, pitch + near_pitch + 1])
-                lo, hi, skip = max(start + near[0], notes_from), start + near[1], tuple(same)
-            if hi - lo == skip[1] - skip[0]:  # no other note that near: the class's others
-                lo, hi, skip = start, end, tuple(same)
-            if hi - lo == skip[1] - skip[0]:  # one pitch in the class: any other picture
-                lo, hi, skip = start, end, (rank[i], rank[i] + 1)
-            ranges[i] = (lo, hi, *skip)
+            pitch = int(pitches[i])
+            found = None
+            if recordings is not None:
+                offset, recording_pitches = runs[recordings[i]]
+                found = _pitch_window(recording_pitches, offset, pitch, near_pitch)
+            found = (
+                found
+                or _pitch_window(pitches[by_pitch], start, pitch, near_pitch)
+                or _pitch_window(pitches[by_pitch], start, pitch, 0)
+                or (start, end, rank[i], rank[i] + 1)  # one pitch: any other picture
+            )
+            ranges[i] = found
     return order, ranges
 
 
@@ -418,7 +462,13 @@ def _wrong_position_fn(order: np.ndarray, ranges: np.ndarray, seed: int):
 
 
 def _paired_loader(
-    index: PairIndex, pairs: list[Pair], split: str, wrong_pairs: str, near_pitch: int, seed: int
+    index: PairIndex,
+    pairs: list[Pair],
+    split: str,
+    wrong_pairs: str,
+    near_pitch: int,
+    recordings: np.ndarray | None,
+    seed: int,
 ):
     """(load, files_of): (step, position) -> one element of `paired_dataset` (the pair and
     its wrong pair), and -> the (pictures, sounds) paths it reads."""
@@ -429,7 +479,7 @@ def _paired_loader(
     # MIDI pitch of each pair; -1 for a rest or a layout without pitch metadata.
     pitch_list = [-1 if p.pitch is None else p.pitch for p in pairs]
     pitches = tf.constant(pitch_list, tf.int32)
-    order, ranges = _wrong_ranges(labels, np.array(pitch_list), wrong_pairs, near_pitch)
+    order, ranges = _wrong_ranges(labels, np.array(pitch_list), wrong_pairs, near_pitch, recordings)
     wrong_position = _wrong_position_fn(order, ranges, seed)
 
     def load(step, position):

@@ -96,7 +96,8 @@ def train_encoders(config: Config, index: PairIndex, model_dir: str) -> dict[str
 
 def _check_pitch_settings(config: Config, index: PairIndex) -> None:
     """Refuses, before anything is written, a setting that reads the notes' pitches
-    (aux_target 'pitch', near_pitch, condition 'pitch_posterior') on data without pitch
+    (aux_target 'pitch', near_pitch, same_recording, condition 'pitch_posterior') on
+    data without pitch
     metadata, and a given sound encoder without the pitch head the condition needs.
 
     Raises:
@@ -106,6 +107,7 @@ def _check_pitch_settings(config: Config, index: PairIndex) -> None:
     reads_pitch = {
         "aux_target": gan_config.aux_weight > 0 and gan_config.aux_target == "pitch",
         "near_pitch": gan_config.near_pitch > 0,
+        "same_recording": gan_config.same_recording,
         "condition": gan_config.condition == "pitch_posterior",
     }
     needs = [f"gan.{f}={getattr(gan_config, f)!r}" for f, used in reads_pitch.items() if used]
@@ -206,6 +208,7 @@ def _datasets(config: Config, index: PairIndex, step: int) -> _Data:
             size,
             wrong_pairs=wrong,
             near_pitch=config.gan.near_pitch,
+            same_recording=config.gan.same_recording,
             instruments=instruments,
             **kwargs,
         )

@@ -74,38 +74,64 @@ def test_pose_wrong_pairs_share_the_instrument_but_not_the_picture(index):
     assert max(len(w) for w in wrong_per_right.values()) >= 3
 
 
-def _near_pitch_candidates(pairs, i, k):
-    """Brute force: the positions `near_pitch=k` may draw as i's wrong pair."""
-    same = [j for j, q in enumerate(pairs) if q.instrument == pairs[i].instrument and j != i]
+def _window(pairs, pool, i, k):
+    """Brute force: the pairs of `pool` that i's wrong pair may be at `near_pitch=k`."""
     pitch = pairs[i].pitch
-    if pitch < 0:  # a rest: any note of the instrument
-        return {j for j in same if pairs[j].pitch >= 0}
-    other = [j for j in same if pairs[j].pitch != pitch]
-    near = {j for j in other if pairs[j].pitch >= 0 and abs(pairs[j].pitch - pitch) <= k}
-    return near or set(other) or set(same)
+    if pitch < 0:  # a rest: any note
+        return {j for j in pool if pairs[j].pitch >= 0}
+    other = {j for j in pool if pairs[j].pitch != pitch}
+    if not k:
+        return other
+    return {j for j in other if pairs[j].pitch >= 0 and abs(pairs[j].pitch - pitch) <= k}
 
 
-def test_near_pitch_wrong_pairs_play_another_note_of_the_instrument_nearby(tmp_path):
-    """Harder Eq. 6 pairs: the wrong picture shows the same instrument playing a different
-    note at most k semitones away, every such picture is drawn, and a rest's is a note."""
-    written = write_layout(tmp_path, instruments=INSTRUMENTS, recordings=3, chunks=6)
-    os.makedirs(tmp_path / "metadata")
+def _near_pitch_candidates(pairs, i, k, same_recording=False):
+    """Brute force: the positions `near_pitch=k` (and `same_recording`) may draw as i's
+    wrong pair: in its recording, else in its instrument, else any other note, else any
+    other picture."""
+    same = [j for j, q in enumerate(pairs) if q.instrument == pairs[i].instrument and j != i]
+    recording = [j for j in same if pairs[j].recording == pairs[i].recording]
+    return (
+        (same_recording and _window(pairs, recording, i, k))
+        or _window(pairs, same, i, k)
+        or _window(pairs, same, i, 0)
+        or set(same)
+    )
+
+
+def _pitched_layout(root):
+    """Cello, flute, trumpet, 3 recordings of 6 chunks; chunk k of recording r plays MIDI
+    60 + 3k + r - 1, chunk 5 rests. Recordings 1 and 2 are training, 3 held out."""
+    written = write_layout(root, instruments=INSTRUMENTS, recordings=3, chunks=6)
+    os.makedirs(root / "metadata")
     for split in ("train", "validation"):
-        with open(tmp_path / "metadata" / f"{split}.csv", "w") as f:
+        with open(root / "metadata" / f"{split}.csv", "w") as f:
             f.write("stem,pitch\n")
             for s, _, stem in written:
-                if s == split:  # chunk k of recording r: 60 + 3k + r - 1; chunk 5 rests
+                if s == split:
                     r, k = int(stem[-4:-2]), int(stem[-1])
                     f.write(f"{stem},{-1 if k == 5 else 60 + 3 * k + r - 1}\n")
-    pitched = layout.read_layout(tmp_path, progress=False)
-    pairs = pipeline.select_pairs(pitched, "train", None)
+    return layout.read_layout(root, progress=False)
+
+
+def _drawn(index, **wrong) -> dict[int, set[int]]:
+    """Position -> the wrong positions drawn for it in 60 batches of 16."""
     dataset = pipeline.paired_dataset(
-        pitched, "train", 16, wrong_pairs="pose", near_pitch=2, seed=3, repeat=True
+        index, "train", 16, wrong_pairs="pose", seed=3, repeat=True, **wrong
     )
     drawn: dict[int, set[int]] = {}
     for batch in _batches(dataset, 60):
         for p, w in zip(batch["position"], batch["wrong_position"], strict=True):
             drawn.setdefault(int(p), set()).add(int(w))
+    return drawn
+
+
+def test_near_pitch_wrong_pairs_play_another_note_of_the_instrument_nearby(tmp_path):
+    """Harder Eq. 6 pairs: the wrong picture shows the same instrument playing a different
+    note at most k semitones away, every such picture is drawn, and a rest's is a note."""
+    pitched = _pitched_layout(tmp_path)
+    pairs = pipeline.select_pairs(pitched, "train", None)
+    drawn = _drawn(pitched, near_pitch=2)
     assert len(drawn) == len(pairs) == 36
     for i, wrongs in drawn.items():
         candidates = _near_pitch_candidates(pairs, i, 2)
@@ -122,6 +148,31 @@ def test_near_pitch_wrong_pairs_play_another_note_of_the_instrument_nearby(tmp_p
         pipeline.paired_dataset(unpitched, "train", 4, wrong_pairs="pose", near_pitch=2)
     with pytest.raises(ValueError, match="near_pitch must be >= 0 and is for wrong_pairs 'pose'"):
         pipeline.paired_dataset(pitched, "train", 4, near_pitch=2)
+
+
+def test_same_recording_wrong_pairs_keep_the_player_and_room(tmp_path):
+    """--same_recording: the wrong picture is of the pair's own recording (player and
+    room) playing another note (within near_pitch if set); where the recording has
+    none that near, the instrument's, as without it."""
+    pitched = _pitched_layout(tmp_path)
+    pairs = pipeline.select_pairs(pitched, "train", None)
+    for near in (0, 3):
+        drawn = _drawn(pitched, near_pitch=near, same_recording=True)
+        assert len(drawn) == 36
+        for i, wrongs in drawn.items():
+            candidates = _near_pitch_candidates(pairs, i, near, same_recording=True)
+            assert wrongs == candidates, (near, pairs[i])
+            assert {pairs[j].recording for j in wrongs} == {pairs[i].recording}
+    # cello01_1 (63) at near 3: its recording's 60 and 66; at near 0 all 5 other chunks.
+    second = next(i for i, q in enumerate(pairs) if q.stem == "cello01_1")
+    assert sorted(
+        pairs[j].stem for j in _drawn(pitched, near_pitch=3, same_recording=True)[second]
+    ) == ["cello01_0", "cello01_2"]
+    # At near 2 no note of a recording is that near (steps of 3): the instrument's 61, 64.
+    near2 = _drawn(pitched, near_pitch=2, same_recording=True)
+    assert sorted(pairs[j].stem for j in near2[second]) == ["cello02_0", "cello02_1"]
+    with pytest.raises(ValueError, match="same_recording is for wrong_pairs 'pose'"):
+        pipeline.paired_dataset(pitched, "train", 4, same_recording=True)
 
 
 def test_paired_batches_carry_the_note_pitch_and_minus_one_without(index, tmp_path):

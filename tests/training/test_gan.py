@@ -264,13 +264,17 @@ def test_aux_weight_trains_a_head_that_evaluation_leaves_out(setup, tmp_path):
     with pytest.raises(config_lib.ConfigError, match="gan.near_pitch=2: .* no pitch"):
         pose = _run(setup, 1, mode="s2i_pose", instruments=("flute",), near_pitch=2)
         gan.train_gan(pose, index, str(pitch_dir), verbose=0)
+    with pytest.raises(config_lib.ConfigError, match="gan.same_recording=True: .* no pitch"):
+        pose = _run(setup, 1, mode="s2i_pose", instruments=("flute",), same_recording=True)
+        gan.train_gan(pose, index, str(pitch_dir), verbose=0)
     assert not pitch_dir.exists()
 
 
 def test_a_pose_model_trains_a_head_that_names_the_pitch(setup, tmp_path):
     """--aux_target=pitch on data with pitch metadata: the run trains and checkpoints a
     head with a class per MIDI pitch (its terms: test_aux_classifier.py); its wrong
-    pairs play another note (--near_pitch; which ones: test_pipeline.py)."""
+    pairs play another note (--near_pitch, --same_recording; which ones:
+    test_pipeline.py)."""
     _, sound, image = setup
     write_pitches(tmp_path / "data", write_layout(tmp_path / "data", recordings=3, chunks=4))
     index = layout.read_layout(tmp_path / "data", progress=False)
@@ -282,11 +286,13 @@ def test_a_pose_model_trains_a_head_that_names_the_pitch(setup, tmp_path):
         aux_weight=1.0,
         aux_target="pitch",
         near_pitch=2,
+        same_recording=True,
     )
     model_dir = str(tmp_path / "pose")
     metrics = gan.train_gan(config, index, model_dir, verbose=0)
     assert metrics["steps"] == 1
-    assert run_dir.read_config(model_dir).gan.near_pitch == 2
+    saved = run_dir.read_config(model_dir).gan
+    assert (saved.near_pitch, saved.same_recording) == (2, True)
     latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
     shapes = [v for _, v in tf.train.list_variables(latest)]
     # The head's kernel and its two Adam moments.

@@ -19,10 +19,10 @@ EOF
 source scripts/setup.sh fluidsynth timgm6mb-soundfont chromium
 
 # Two pytest workers (pytest-xdist): most of a test's time is single-threaded Python
-# (TensorFlow tracing), so two workers use both cores. Each takes a work unit at a time,
-# a test file (so its module fixtures are built once) or a group tests/conftest.py
-# names, the longest first. TEST_WORKERS=0 runs in this process (for pdb or -s);
-# arguments given here come after, and win.
+# (TensorFlow tracing), so two workers use both cores. They take one test at a time in
+# collection order, which tests/conftest.py sorts longest file first, so the run does
+# not end on one worker alone in a long file. TEST_WORKERS=0 runs in this process (for
+# pdb or -s); arguments given here come after, and win.
 WORKERS=(-n "${TEST_WORKERS:-2}" --dist loadgroup --no-loadscope-reorder)
 echo "test.sh: $VENV/bin/python -m pytest ${WORKERS[*]} $*"
 exec "$VENV/bin/python" -m pytest "${WORKERS[@]}" "$@"

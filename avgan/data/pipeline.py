@@ -405,6 +405,7 @@ def _wrong_ranges(
     by_pitch_order = recordings is not None or near_pitch > 0
     order = np.arange(2 * n if recordings is not None else n, dtype=np.int64) % n
     ranges = np.zeros((n, 4), np.int64)
+    rank = np.empty(n, np.int64)  # each position's place in order[:n]
     for label in np.unique(labels):
         members = np.flatnonzero(labels == label)  # a contiguous run (select_pairs)
         start, end = int(members[0]), int(members[-1]) + 1
@@ -417,7 +418,7 @@ def _wrong_ranges(
             continue
         by_pitch = members[np.argsort(pitches[members], kind="stable")]
         order[start:end] = by_pitch
-        rank = np.empty(n, np.int64)
+        class_pitches = pitches[by_pitch]
         rank[by_pitch] = np.arange(start, end)
         if recordings is not None:
             by_recording = members[np.lexsort((pitches[members], recordings[members]))]
@@ -437,8 +438,8 @@ def _wrong_ranges(
                 found = _pitch_window(recording_pitches, offset, pitch, near_pitch)
             found = (
                 found
-                or _pitch_window(pitches[by_pitch], start, pitch, near_pitch)
-                or _pitch_window(pitches[by_pitch], start, pitch, 0)
+                or _pitch_window(class_pitches, start, pitch, near_pitch)
+                or _pitch_window(class_pitches, start, pitch, 0)
                 or (start, end, rank[i], rank[i] + 1)  # one pitch: any other picture
             )
             ranges[i] = found

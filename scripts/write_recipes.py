@@ -138,11 +138,19 @@ def _table(title: str, runs: list[tuple[str, str, dict | None]]) -> list[str]:
     return lines + [""]
 
 
+def _finished(args, folder: str) -> dict | None:
+    """The row of run `folder`: RUN's, else the one archived in OUT/runs. `archive` has
+    removed archived rows of other encoders, so a run dir lost since it was archived (a
+    new machine) keeps its row instead of reading "not run"."""
+    return _row(os.path.join(args.run, folder)) or _row(os.path.join(args.out, "runs", folder))
+
+
 def _headline(args, entries) -> list[tuple[str, str, dict | None]]:
-    """(name, what differs, row) per entry: RUN's run, else the reference's (marked)."""
+    """(name, what differs, row) per entry: RUN's run, else the archived one, else the
+    reference's (marked)."""
     rows = []
     for folder, reference, name, what in entries:
-        row = _row(os.path.join(args.run, folder))
+        row = _finished(args, folder)
         if row is None and reference is not None:
             row = _row(os.path.join(args.reference, reference))
             name = f"{name} {REFERENCE_MARK}" if row is not None else name
@@ -220,7 +228,7 @@ def write(args) -> str:
         "",
     ]
     ablation = [
-        (f"`{f}`", f"{what}" + (f" (`{flag}`)" if flag else ""), _row(os.path.join(args.run, f)))
+        (f"`{f}`", f"{what}" + (f" (`{flag}`)" if flag else ""), _finished(args, f))
         for f, what, flag in ABLATION
     ]
     lines += _table("run", ablation)

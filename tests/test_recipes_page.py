@@ -112,3 +112,26 @@ def test_rows_of_other_encoders_are_replaced_not_mixed(tmp_path):
     assert "(`--d_norm=spectral`) | not run |" in page
     assert "image classifier 93.5%" in page
     assert not os.path.exists(os.path.join(args.out, "samples_s2i-avgan-h-spectral.png"))
+
+
+def test_a_lost_run_dir_keeps_its_archived_row(tmp_path):
+    """A run archived before its run dir was lost (a new machine) keeps its row when the
+    page is written from a RUN that no longer has it."""
+    run, encoders = tmp_path / "r21", tmp_path / "enc"
+    _encoders(encoders, 0.902, 0.935)
+    _run(str(run / "s2i-c-avgan"), 0.8375, steps=2880)
+    _run(str(run / "s2i-avgan-h-no-r1"), 0.6875)
+    args = _args(tmp_path, run, encoders)
+    write_recipes.archive(args)
+    before = write_recipes.write(args)
+
+    fresh = tmp_path / "r21-new-machine"
+    _run(str(fresh / "s2i-avgan-h"), 0.75)
+    args = _args(tmp_path, fresh, encoders)
+    write_recipes.archive(args)
+    page = write_recipes.write(args)
+
+    assert "| avgan | the new recipe | 2,880 | 83.8% | 85.0% |" in before
+    assert "| avgan | the new recipe | 2,880 | 83.8% | 85.0% |" in page
+    assert "| `s2i-avgan-h-no-r1` | lazy R1 -> none (`--r1_weight=0`) | 1,440 | 68.8% |" in page
+    assert "| `s2i-avgan-h` | none (the full recipe) | 1,440 | 75.0% |" in page

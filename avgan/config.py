@@ -237,6 +237,11 @@ class GanConfig:
             recording (the same player in the same room) playing another note (within
             near_pitch if set), so that the discriminator cannot tell a mismatch by the
             room; where the recording has no other note, as without it.
+        scene_weight: pose-oriented S2I: weight of the scene term, which holds the
+            player and the room when only the sound changes. In each generator step
+            the generator also draws each pair's noise with the next pair's sound (the
+            same instrument) and pays the mean absolute difference of the two
+            pictures' 8x8-pixel cell means (`losses.scene_difference`); 0 = none.
         sound_encoder, image_encoder: trained encoders (.keras) to use; empty trains
             them first into MODEL_DIR/encoders/.
         ema: keep an EMA generator for sampling.
@@ -275,6 +280,7 @@ class GanConfig:
     condition: str = "encoding"
     near_pitch: int = 0
     same_recording: bool = False
+    scene_weight: float = 0.0
     sound_encoder: str = ""
     image_encoder: str = ""
     ema: bool = True
@@ -307,6 +313,7 @@ class GanConfig:
         _at_least("gan.r1_weight", self.r1_weight, 0.0, float)
         _at_least("gan.r1_every", self.r1_every, 1)
         _at_least("gan.near_pitch", self.near_pitch, 0)
+        _at_least("gan.scene_weight", self.scene_weight, 0.0, float)
         # JSON gives lists; the config is frozen and hashable, so keep a tuple.
         object.__setattr__(self, "instruments", tuple(self.instruments))
         try:
@@ -399,6 +406,8 @@ class Config:
             _fail("gan.near_pitch", self.gan.near_pitch, "is for mode s2i_pose")
         if self.gan.same_recording and self.mode != "s2i_pose":
             _fail("gan.same_recording", self.gan.same_recording, "is for mode s2i_pose")
+        if self.gan.scene_weight and self.mode != "s2i_pose":
+            _fail("gan.scene_weight", self.gan.scene_weight, "is for mode s2i_pose")
         if self.gan.condition != GanConfig.condition and self.mode != "s2i_pose":
             _fail("gan.condition", self.gan.condition, "is for mode s2i_pose")
 

@@ -143,6 +143,8 @@ def gan_identity(config: Config) -> dict[str, str]:
         details["near_pitch"] = str(config.gan.near_pitch)
     if config.gan.same_recording:
         details["same_recording"] = "true"
+    if config.gan.scene_weight:  # nor with another generator loss
+        details["scene_weight"] = f"{config.gan.scene_weight:g}"
     if config.gan.augment:  # a run is not continued under another augmentation
         details["augment"] = ",".join(config.gan.augment_policy)
     if config.model.upsampling != "deconv":  # nor with other generator layers

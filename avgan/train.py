@@ -7,7 +7,8 @@ Modes:
                           when not given; --pose_models=shared: one model for them
                           all), wrong pairs from the same instrument
                           (--near_pitch=K: playing a note at most K semitones off;
-                          --same_recording: the same player and room, another note)
+                          --same_recording: the same player and room, another note;
+                          --scene_weight=W: one noise, one player and room)
   i2s                     image-to-sound GAN-CLS (log-mel spectrograms)
   sound_classifier        SoundClassifier on --representation (paper Table 1)
   pitch_sound_classifier  SoundClassifier with a pitch head (pose-aware encoder)
@@ -89,6 +90,15 @@ flags.DEFINE_bool(
     "Pose mode: draw each wrong pair from the pair's own recording (same player, same "
     "room) playing another note (within --near_pitch if set), so the discriminator "
     "cannot tell a mismatch by the room (needs pitch metadata). Default: false.",
+)
+flags.DEFINE_float(
+    "scene_weight",
+    None,
+    "Pose mode: weight of the scene term, which holds the player and the room when only "
+    "the sound changes: each generator step also draws every pair's noise with the next "
+    "pair's sound and pays the difference of the two pictures' 8x8-pixel cell means. "
+    "Default: 0 (none).",
+    lower_bound=0.0,
 )
 flags.DEFINE_string("sound_encoder", None, "A trained sound encoder (.keras) to condition on.")
 flags.DEFINE_string("image_encoder", None, "A trained image classifier (.keras).")
@@ -234,6 +244,7 @@ def resolve_config() -> config_lib.Config:
             condition=FLAGS.condition,
             near_pitch=FLAGS.near_pitch,
             same_recording=FLAGS.same_recording,
+            scene_weight=FLAGS.scene_weight,
             sound_encoder=FLAGS.sound_encoder,
             image_encoder=FLAGS.image_encoder,
             ema=FLAGS.ema,

@@ -102,6 +102,11 @@ def test_cross_field_rules():
         Config(mode="i2s", gan=GanConfig(same_recording=True))
     with pytest.raises(ValueError, match="gan.near_pitch=-1"):
         GanConfig(near_pitch=-1)
+    assert Config(mode="s2i_pose", gan=GanConfig(scene_weight=2.0)).gan.scene_weight == 2.0
+    with pytest.raises(ValueError, match="gan.scene_weight=2.0: is for mode s2i_pose"):
+        Config(mode="s2i", gan=GanConfig(scene_weight=2.0))
+    with pytest.raises(ValueError, match="gan.scene_weight=-1.0"):
+        GanConfig(scene_weight=-1.0)
     pose = Config(mode="s2i_pose", gan=GanConfig(condition="pitch_posterior"))
     assert pose.gan.condition == "pitch_posterior"
     with pytest.raises(ValueError, match="gan.condition='pitch_posterior': is for mode s2i_pose"):

@@ -122,6 +122,8 @@ def test_pose_results_of_one_model_per_instrument_and_of_a_shared_one(tmp_path):
     same = config.replace(gan=dict(same_recording=True))
     assert run_dir.gan_identity(same)["same_recording"] == "true"
     assert "same_recording" not in run_dir.gan_identity(config)
+    assert run_dir.gan_identity(config.replace(gan=dict(scene_weight=2.0)))["scene_weight"] == "2"
+    assert "scene_weight" not in run_dir.gan_identity(config)
     # Nor on another condition.
     posterior = config.replace(gan=dict(condition="pitch_posterior"))
     assert run_dir.gan_identity(posterior)["condition"] == "pitch_posterior"

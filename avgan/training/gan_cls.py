@@ -17,7 +17,11 @@ first goes through DiffAugment (`avgan.training.augment`). With `aux_weight` > 0
 (AC-GAN, Odena et al. 2017) and the generator is trained to make its samples classify
 as the condition's instrument, each term weighted by `aux_weight`; with
 `aux_target='pitch'` the class is the MIDI pitch of the pair's note (batch "pitch"),
-and pairs that are rests (pitch -1) count in neither term.
+and pairs that are rests (pitch -1) count in neither term. With `scene_weight` > 0
+(pose models; not in the paper) the generator also draws each pair's noise with the
+next pair's condition and pays `scene_weight` times the difference of the two
+pictures' coarse cells (`losses.scene_difference`) where the two pairs are the same
+instrument: the noise, not the note, should pick the player and the room.
 
 Everything must be created in one `strategy.scope()`: the models, `GanCls` (which
 builds them and copies the EMA generator) and `compile` (which builds both
@@ -46,7 +50,12 @@ from avgan.models.layers import PixelScaling
 from avgan.models.networks import DIRECTIONS, make_discriminator, make_generator
 from avgan.models.sampler import Sampling
 from avgan.training.augment import diff_augment
-from avgan.training.losses import LOSSES, auxiliary_classifier_loss, r1_penalty
+from avgan.training.losses import (
+    LOSSES,
+    auxiliary_classifier_loss,
+    r1_penalty,
+    scene_difference,
+)
 
 
 def _replica() -> tuple[tf.Tensor | int, int]:
@@ -83,6 +92,8 @@ class GanCls(Sampling, keras.Model):
         r1_weight: gamma of the R1 penalty on right pairs, gamma / 2 * |grad_x D|^2,
             added to D's loss every `r1_every` D steps and scaled by it (lazy
             regularisation); 0 for none.
+        scene_weight: weight of the scene term (`_scene_term`); 0 for none. Needs
+            batches with a "label" (S2I; pose mode's are one or a few instruments).
     """
 
     def __init__(
@@ -101,6 +112,7 @@ class GanCls(Sampling, keras.Model):
         loss: str = "bce",
         r1_weight: float = 0.0,
         r1_every: int = 4,
+        scene_weight: float = 0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -110,6 +122,9 @@ class GanCls(Sampling, keras.Model):
         self.loss_name = loss
         self.d_loss_fn, self.g_loss_fn = LOSSES[loss]
         self.r1_weight, self.r1_every = float(r1_weight), int(r1_every)
+        if scene_weight < 0 or (scene_weight and direction != "s2i"):
+            raise ValueError(f"scene_weight must be >= 0 and is for s2i, got {scene_weight}")
+        self.scene_weight = float(scene_weight)
         if aux_weight and not getattr(discriminator, "num_classes", 0):
             raise ValueError(
                 f"aux_weight={aux_weight} needs a discriminator with an auxiliary "
@@ -155,6 +170,9 @@ class GanCls(Sampling, keras.Model):
             if self.aux_weight
             else []
         )
+        self.scene_tracker = (
+            keras.metrics.Mean(name="scene_difference") if self.scene_weight else None
+        )
         self.built = True
 
     def _build_networks(self) -> tf.Tensor:
@@ -191,7 +209,8 @@ class GanCls(Sampling, keras.Model):
         trackers = [self.d_loss_tracker, self.g_loss_tracker, self.real_score_tracker]
         if self.wrong_score_tracker is not None:
             trackers.append(self.wrong_score_tracker)
-        return trackers + [self.fake_score_tracker] + self.class_trackers
+        trackers += [self.fake_score_tracker] + self.class_trackers
+        return trackers + ([self.scene_tracker] if self.scene_tracker is not None else [])
 
     def compile(
         self,
@@ -330,6 +349,9 @@ class GanCls(Sampling, keras.Model):
                     * auxiliary_classifier_loss(fake_classes, classes)
                     * class_weights
                 )
+            if self.scene_weight:
+                scene = self._scene_term(fake, encoding, z, batch["label"])
+                g_per_example += self.scene_weight * scene
             g_loss = self.g_optimizer.scale_loss(average(g_per_example))
         g_variables = self.generator.trainable_variables
         self.g_optimizer.apply(g_tape.gradient(g_loss, g_variables), g_variables)
@@ -344,6 +366,8 @@ class GanCls(Sampling, keras.Model):
         if wrong_logits is not None:
             self.wrong_score_tracker.update_state(tf.reduce_mean(shown(wrong_logits)))
         self.fake_score_tracker.update_state(tf.reduce_mean(shown(fake_logits)))
+        if self.scene_weight:
+            self.scene_tracker.update_state(tf.reduce_mean(scene))
         if self.aux_weight:
             for tracker, logits in zip(
                 self.class_trackers, (real_classes, fake_classes), strict=True
@@ -357,6 +381,20 @@ class GanCls(Sampling, keras.Model):
             # value a length-1 one, so the logs are the global means.
             logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
         return logs
+
+    def _scene_term(
+        self, fake: tf.Tensor, encoding: tf.Tensor, z: tf.Tensor, labels: tf.Tensor
+    ) -> tf.Tensor:
+        """[batch] scene differences between G(z_i, c_i) (`fake`) and G(z_i, c_{i+1}),
+        the next pair's condition under the same noise, where pairs i and i+1 are the same
+        instrument (0 elsewhere: another instrument is another scene).
+
+        The pairs are formed within this replica's part of the batch (the last with the
+        first), so replicas pair other examples than one device would.
+        """
+        moved = self.generator((tf.roll(encoding, -1, axis=0), z), training=True)
+        same = tf.cast(tf.equal(labels, tf.roll(labels, -1, axis=0)), tf.float32)
+        return same * scene_difference(fake, moved)
 
     def _aux_classes(self, batch: dict) -> tuple[tf.Tensor, tf.Tensor]:
         """The auxiliary head's [batch] int32 classes and [batch] float32 weights: the
@@ -453,4 +491,5 @@ def make_gan(config: Config, encoder: keras.Model, num_classes: int = 0) -> GanC
         loss=gan.loss,
         r1_weight=gan.r1_weight,
         r1_every=gan.r1_every,
+        scene_weight=gan.scene_weight,
     )

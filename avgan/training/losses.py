@@ -1,6 +1,7 @@
 """The GAN losses as pure functions of discriminator scores: the paper's GAN-CLS
 (§3.2, Eq. 3 and 4; binary cross-entropy), the hinge loss of the 'avgan' recipe with
-the same matching-aware term, AC-GAN's class term and the R1 penalty.
+the same matching-aware term, AC-GAN's class term, the R1 penalty, and the scene term
+of pose models (a function of two generated pictures, not of scores).
 
 Each function returns one loss per example, `[batch]`; the caller averages over the
 GLOBAL batch with `tf.nn.compute_average_loss(per_example, global_batch_size=...)`,
@@ -147,3 +148,32 @@ LOSSES = {
     "bce": (matching_aware_discriminator_loss, generator_loss),
     "hinge": (hinge_discriminator_loss, hinge_generator_loss),
 }
+
+
+SCENE_CELL = 8  # pixels: at 64x64, an 8x8 grid of cells
+
+
+def scene_difference(pictures: tf.Tensor, others: tf.Tensor, cell: int = SCENE_CELL) -> tf.Tensor:
+    """How far apart two pictures' scenes are: the mean absolute difference of their
+    `cell` x `cell` pixel means, per example (not in the paper).
+
+    A pose model's generator is given the same noise and two sounds of the same
+    instrument; what should differ between its two pictures is the pose (a hand a few
+    pixels across moving along the neck), and what should not is the player and the
+    room (the wall, the floor, the clothes: regions many cells wide). Cell means keep the
+    second and average most of the first away, so the term holds the scene and leaves
+    the hand free.
+
+    Args:
+        pictures, others: [batch, height, width, channels] pictures in [-1, 1], height
+            and width multiples of `cell`.
+        cell: the cell's side in pixels.
+
+    Returns:
+        [batch] float32 per-example differences (0 when every cell's mean colour agrees).
+    """
+
+    def cells(x):
+        return tf.nn.avg_pool2d(tf.cast(x, tf.float32), cell, cell, "VALID")
+
+    return tf.reduce_mean(tf.abs(cells(pictures) - cells(others)), axis=[1, 2, 3])

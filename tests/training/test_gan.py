@@ -287,12 +287,13 @@ def test_a_pose_model_trains_a_head_that_names_the_pitch(setup, tmp_path):
         aux_target="pitch",
         near_pitch=2,
         same_recording=True,
+        scene_weight=2.0,
     )
     model_dir = str(tmp_path / "pose")
     metrics = gan.train_gan(config, index, model_dir, verbose=0)
     assert metrics["steps"] == 1
     saved = run_dir.read_config(model_dir).gan
-    assert (saved.near_pitch, saved.same_recording) == (2, True)
+    assert (saved.near_pitch, saved.same_recording, saved.scene_weight) == (2, True, 2.0)
     latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
     shapes = [v for _, v in tf.train.list_variables(latest)]
     # The head's kernel and its two Adam moments.
